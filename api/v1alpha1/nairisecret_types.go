@@ -21,38 +21,137 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 )
 
-// EDIT THIS FILE!  THIS IS SCAFFOLDING FOR YOU TO OWN!
-// NOTE: json tags are required.  Any new fields you add must have json tags for the fields to be serialized.
+// DeletionPolicy says what happens to the vault secret when its NairiSecret is deleted.
+// +kubebuilder:validation:Enum=Delete;Retain
+type DeletionPolicy string
 
-// NairiSecretSpec defines the desired state of NairiSecret
-type NairiSecretSpec struct {
-	// INSERT ADDITIONAL SPEC FIELDS - desired state of cluster
-	// Important: Run "make" to regenerate code after modifying this file
-	// The following markers will use OpenAPI v3 schema to validate the value
-	// More info: https://book.kubebuilder.io/reference/markers/crd-validation.html
+const (
+	// DeletionPolicyDelete deletes the vault secret before the NairiSecret goes away.
+	DeletionPolicyDelete DeletionPolicy = "Delete"
+	// DeletionPolicyRetain leaves the vault secret in the vault.
+	DeletionPolicyRetain DeletionPolicy = "Retain"
+)
 
-	// foo is an example field of NairiSecret. Edit nairisecret_types.go to remove/update
-	// +optional
-	Foo *string `json:"foo,omitempty"`
+// DomainPattern is a host an agent may send the secret to: a lowercase RFC 1123 hostname
+// (api.example.com) or "*." followed by one (*.example.com). No scheme, port or path.
+// +kubebuilder:validation:MinLength=1
+// +kubebuilder:validation:MaxLength=253
+// +kubebuilder:validation:XValidation:rule="self.matches('^(\\\\*\\\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')",message="each allowedDomains entry must be a lowercase hostname such as api.example.com, or *. followed by one such as *.example.com; no scheme, port, path or upper case"
+type DomainPattern string
+
+// SecretKeySelector points at one data key of a Secret in the NairiSecret's own namespace.
+type SecretKeySelector struct {
+	// name of the Secret, in the same namespace as this NairiSecret.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')",message="name must be a valid Secret name: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit"
+	Name string `json:"name"`
+
+	// key is the data key inside the Secret whose value is used.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[-._a-zA-Z0-9]+$')",message="key must be a valid Secret data key: letters, digits, '-', '_' and '.'"
+	Key string `json:"key"`
 }
 
-// NairiSecretStatus defines the observed state of NairiSecret.
+// NairiSecretSpec says which Secret key to keep in which Nairi vault, under which env key.
+type NairiSecretSpec struct {
+	// vaultID is the Nairi vault that holds the secret: "vlt_" and a 26-character ULID.
+	// The vault is created outside Kubernetes (dashboard or API). Immutable: to move a
+	// secret to another vault, create a new NairiSecret.
+	// +required
+	// +kubebuilder:validation:MinLength=30
+	// +kubebuilder:validation:MaxLength=30
+	// +kubebuilder:validation:XValidation:rule="self.matches('^vlt_[0-9A-HJKMNP-TV-Z]{26}$')",message="vaultID must be a Nairi vault id: vlt_ followed by 26 upper-case ULID characters, e.g. vlt_01KQ27AQH800XQTQPJZ0DH14SJ"
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="vaultID is immutable: create a new NairiSecret to sync into another vault"
+	VaultID string `json:"vaultID"`
+
+	// envKey is the environment variable name agents see the secret under (as the
+	// placeholder $CCASECRET_<envKey>). Letters, digits and '_', not starting with a digit;
+	// the prefixes NAIRI_, CCAGENT_ and CCASECRET_ are reserved by Nairi. Immutable: the
+	// API cannot rename a secret, so create a new NairiSecret instead.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=255
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[A-Za-z_][A-Za-z0-9_]*$')",message="envKey must be an environment variable name: letters, digits and '_', not starting with a digit"
+	// +kubebuilder:validation:XValidation:rule="!self.startsWith('NAIRI_') && !self.startsWith('CCAGENT_') && !self.startsWith('CCASECRET_')",message="envKey must not start with NAIRI_, CCAGENT_ or CCASECRET_: Nairi reserves these prefixes"
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="envKey is immutable: create a new NairiSecret for the new key and delete this one"
+	EnvKey string `json:"envKey"`
+
+	// secretRef names the Secret key, in this namespace, whose value is pushed to the vault.
+	// The value must be non-empty UTF-8 text.
+	// +required
+	SecretRef SecretKeySelector `json:"secretRef"`
+
+	// allowedDomains restricts which hosts agents may send the secret to. Empty (the
+	// default) means no restriction. Compared as a set: order does not matter.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=64
+	AllowedDomains []DomainPattern `json:"allowedDomains,omitempty"`
+
+	// deletionPolicy says what happens to the vault secret when this object is deleted:
+	// Delete (the default) removes it from the vault, Retain leaves it there.
+	// +optional
+	// +kubebuilder:default=Delete
+	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
+
+	// refreshInterval is how often the operator checks that nobody changed or deleted the
+	// vault secret behind its back, as a duration such as "30s", "5m" or "1h" (the default).
+	// "0s" turns the check off. Changes to the source Secret are pushed at once regardless.
+	// +optional
+	// +kubebuilder:default="1h"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+(\\\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$')",message="refreshInterval must be a non-negative duration such as 30s, 5m or 1h; use 0s to turn drift checks off"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^([0-9]+(\\\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$') || duration(self) == duration('0s') || duration(self) >= duration('1s')",message="refreshInterval must be 0s (off) or at least 1s"
+	RefreshInterval *metav1.Duration `json:"refreshInterval,omitempty"`
+
+	// suspend stops all calls to the Nairi API for this object until it is set back to
+	// false. Deleting the object is still honoured.
+	// +optional
+	Suspend bool `json:"suspend,omitempty"`
+
+	// apiKeySecretRef names a Secret key in this namespace holding the Nairi API key
+	// (nr_...) to use for this object. When unset, the operator's own key is used.
+	// +optional
+	APIKeySecretRef *SecretKeySelector `json:"apiKeySecretRef,omitempty"`
+}
+
+// NairiSecretStatus is what the operator last observed and did.
 type NairiSecretStatus struct {
-	// INSERT ADDITIONAL STATUS FIELD - define observed state of cluster
-	// Important: Run "make" to regenerate code after modifying this file
+	// secretID is the id (sec_...) of the vault secret this object keeps.
+	// +optional
+	SecretID string `json:"secretID,omitempty"`
 
-	// For Kubernetes API conventions, see:
-	// https://github.com/kubernetes/community/blob/master/contributors/devel/sig-architecture/api-conventions.md#typical-status-properties
+	// observedGeneration is the metadata.generation the status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
-	// conditions represent the current state of the NairiSecret resource.
-	// Each condition has a unique type and reflects the status of a specific aspect of the resource.
-	//
-	// Standard condition types include:
-	// - "Available": the resource is fully functional
-	// - "Progressing": the resource is being created or updated
-	// - "Degraded": the resource failed to reach or maintain its desired state
-	//
-	// The status of each condition is one of True, False, or Unknown.
+	// syncedDigest is a keyed HMAC-SHA256 of the value and allowed domains last pushed,
+	// so a change can be detected without keeping the value. Never a plain hash.
+	// +optional
+	SyncedDigest string `json:"syncedDigest,omitempty"`
+
+	// lastSyncedTime is when the value was last written to the vault (POST or PATCH).
+	// +optional
+	LastSyncedTime *metav1.Time `json:"lastSyncedTime,omitempty"`
+
+	// lastCheckedTime is when the vault secret was last written or checked for drift.
+	// The next drift check is due refreshInterval after it, also across restarts.
+	// +optional
+	LastCheckedTime *metav1.Time `json:"lastCheckedTime,omitempty"`
+
+	// remoteUpdatedAt is the updated_at the API returned for the operator's last write,
+	// exactly as the API sent it. A later updated_at in the vault means someone else
+	// changed the secret.
+	// +optional
+	RemoteUpdatedAt string `json:"remoteUpdatedAt,omitempty"`
+
+	// conditions: Ready says whether the vault holds the current value (reason says why
+	// not); Stalled is present only while a human must act.
 	// +listType=map
 	// +listMapKey=type
 	// +optional
@@ -61,27 +160,36 @@ type NairiSecretStatus struct {
 
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=nsec,categories=nairi
+// +kubebuilder:printcolumn:name="Vault",type=string,JSONPath=`.spec.vaultID`
+// +kubebuilder:printcolumn:name="EnvKey",type=string,JSONPath=`.spec.envKey`
+// +kubebuilder:printcolumn:name="SecretID",type=string,JSONPath=`.status.secretID`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 
-// NairiSecret is the Schema for the nairisecrets API
+// NairiSecret keeps one key of a Kubernetes Secret in a Nairi vault, where AI agents
+// use it. The operator creates the vault secret, rotates it when the Secret changes,
+// repairs it when it is changed or deleted in Nairi, and deletes it with this object.
 type NairiSecret struct {
 	metav1.TypeMeta `json:",inline"`
 
-	// metadata is a standard object metadata
+	// metadata is the standard object metadata.
 	// +optional
 	metav1.ObjectMeta `json:"metadata,omitzero"`
 
-	// spec defines the desired state of NairiSecret
+	// spec says which Secret key to keep in which vault.
 	// +required
 	Spec NairiSecretSpec `json:"spec"`
 
-	// status defines the observed state of NairiSecret
+	// status is what the operator last observed and did.
 	// +optional
 	Status NairiSecretStatus `json:"status,omitzero"`
 }
 
 // +kubebuilder:object:root=true
 
-// NairiSecretList contains a list of NairiSecret
+// NairiSecretList is a list of NairiSecrets.
 type NairiSecretList struct {
 	metav1.TypeMeta `json:",inline"`
 	metav1.ListMeta `json:"metadata,omitzero"`
