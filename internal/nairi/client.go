@@ -1,0 +1,292 @@
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package nairi is a client for the vault-secret endpoints of the Nairi public
+// API (https://nairi.ai/docs/api).
+//
+// It uses plain net/http, knows nothing of Kubernetes and never logs. Every
+// failure comes back as a typed error — *APIError when the API answered,
+// *TransportError when it did not — that callers classify with IsNotFound,
+// IsRateLimited, IsRetryable and friends. The client does not retry: the
+// caller (a workqueue) already retries with backoff.
+//
+// Secret values, the API key and request bodies never appear in an error
+// string or a metric label.
+package nairi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// APIPrefix is the path under which every public endpoint lives; New appends
+// it to the base URL.
+const APIPrefix = "/api/public/v1"
+
+// Route templates, used in errors and as the "route" metric label so that
+// neither ever carries an id.
+const (
+	// RouteSecrets is the collection of secrets of one vault (POST, GET).
+	RouteSecrets = "/vaults/{id}/secrets"
+	// RouteSecret is one secret of one vault (PATCH, DELETE).
+	RouteSecret = "/vaults/{id}/secrets/{id}"
+)
+
+// maxResponseBytes bounds how much of a response body is read. A vault's list
+// is a few hundred bytes per secret, so this leaves ample room while keeping a
+// misbehaving server from exhausting memory.
+const maxResponseBytes = 16 << 20
+
+// Client calls the Nairi public API with one API key. It is safe for
+// concurrent use. Create one Client per API key and share it: the client-side
+// rate limit and the pause after a 429 belong to the key, so every request
+// made with that key must see them.
+type Client struct {
+	baseURL    string // scheme://host[/path] + APIPrefix, without a trailing slash
+	apiKey     string
+	httpClient *http.Client
+	timeout    time.Duration
+	userAgent  string
+	limiter    *rate.Limiter
+	metrics    *Metrics
+	now        func() time.Time // replaced in tests to move the 429 pause forward
+
+	mu          sync.Mutex
+	pausedUntil time.Time
+}
+
+// New returns a Client for the API at baseURL (for example
+// "https://api.nairi.ai"; APIPrefix is appended unless the URL already ends
+// with it). It refuses an empty key, a key with whitespace or control
+// characters, and `ccagent_` daemon keys, which the public API does not
+// accept. Errors never contain the key.
+func New(baseURL, apiKey string, opts ...Option) (*Client, error) {
+	base, err := parseBaseURL(baseURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkAPIKey(apiKey); err != nil {
+		return nil, err
+	}
+	o := defaultOptions()
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
+	}
+	limit := rate.Limit(o.qps)
+	if o.qps <= 0 {
+		limit = rate.Inf
+	}
+	return &Client{
+		baseURL:    base,
+		apiKey:     apiKey,
+		httpClient: o.httpClient,
+		timeout:    o.timeout,
+		userAgent:  "nairi-secrets-operator/" + o.version,
+		limiter:    rate.NewLimiter(limit, max(o.burst, 1)),
+		metrics:    o.metrics,
+		now:        time.Now,
+	}, nil
+}
+
+// parseBaseURL validates baseURL and returns it with APIPrefix appended. The
+// raw input is never echoed, as it may hold credentials.
+func parseBaseURL(raw string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // url.Error repeats the whole input
+		}
+		return "", fmt.Errorf("nairi: invalid API base URL: %w", err)
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "", errors.New("nairi: invalid API base URL: scheme must be https (or http for a local simulator)")
+	case u.Host == "":
+		return "", errors.New("nairi: invalid API base URL: no host")
+	case u.User != nil:
+		return "", errors.New("nairi: invalid API base URL: it must not carry credentials; the API key is passed separately")
+	case u.RawQuery != "" || u.Fragment != "":
+		return "", fmt.Errorf("nairi: invalid API base URL %s: it must not have a query or fragment", u.Redacted())
+	}
+	path := strings.TrimRight(u.EscapedPath(), "/")
+	if !strings.HasSuffix(path, APIPrefix) {
+		path += APIPrefix
+	}
+	return u.Scheme + "://" + u.Host + path, nil
+}
+
+// checkAPIKey refuses keys the public API would reject anyway, with a message
+// that helps the operator's user and never contains the key itself.
+func checkAPIKey(key string) error {
+	switch {
+	case strings.TrimSpace(key) == "":
+		return errors.New("nairi: the API key is empty")
+	case strings.HasPrefix(key, "ccagent_"):
+		return errors.New("nairi: the API key is a ccagent_ daemon key, which the public API refuses; " +
+			"create an nr_ key in the Nairi dashboard under Settings → API Key")
+	case strings.IndexFunc(key, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0:
+		return errors.New("nairi: the API key contains whitespace or control characters (a trailing newline from a file?)")
+	}
+	return nil
+}
+
+// reply is a successful (2xx) response, read in full.
+type reply struct {
+	status      int
+	contentType string
+	body        []byte
+}
+
+// do sends one request: it honours the pause after a 429 and the token
+// bucket, applies the per-request timeout, records metrics and turns every
+// failure into an *APIError or a *TransportError. sensitive lists strings
+// (the secret value) that no API message may repeat; the key is added here.
+func (c *Client) do(ctx context.Context, method, route, path string, in any, sensitive ...string) (reply, error) {
+	if d := c.pausedFor(); d > 0 {
+		return reply{}, pausedError(method, route, d)
+	}
+	if err := c.limiter.Wait(ctx); err != nil {
+		return reply{}, &TransportError{Method: method, Route: route, Err: limiterError(ctx)}
+	}
+	// A 429 may have arrived while this request waited for a token.
+	if d := c.pausedFor(); d > 0 {
+		return reply{}, pausedError(method, route, d)
+	}
+
+	var body io.Reader
+	if in != nil {
+		buf, err := json.Marshal(in)
+		if err != nil {
+			return reply{}, fmt.Errorf("nairi: %s %s: encode request: %w", method, route, err)
+		}
+		body = bytes.NewReader(buf)
+	}
+	reqCtx, cancel := ctx, context.CancelFunc(func() {})
+	if c.timeout > 0 {
+		reqCtx, cancel = context.WithTimeout(ctx, c.timeout)
+	}
+	defer cancel()
+	req, err := http.NewRequestWithContext(reqCtx, method, c.baseURL+path, body)
+	if err != nil {
+		return reply{}, fmt.Errorf("nairi: %s %s: build request: %w", method, route, err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.apiKey)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.userAgent)
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+
+	start := time.Now()
+	resp, err := c.httpClient.Do(req)
+	if err != nil {
+		c.metrics.observe(method, route, "error", time.Since(start))
+		return reply{}, c.transportError(ctx, reqCtx, method, route, err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	if err != nil {
+		// The status line arrived but the body did not: as far as the caller
+		// is concerned the request failed in transit.
+		c.metrics.observe(method, route, "error", time.Since(start))
+		return reply{}, c.transportError(ctx, reqCtx, method, route, err)
+	}
+	c.metrics.observe(method, route, strconv.Itoa(resp.StatusCode), time.Since(start))
+
+	ct := mediaType(resp.Header.Get("Content-Type"))
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return reply{status: resp.StatusCode, contentType: ct, body: data}, nil
+	}
+	apiErr := &APIError{
+		StatusCode: resp.StatusCode,
+		Message:    errorMessage(resp.StatusCode, ct, data, append(sensitive[:len(sensitive):len(sensitive)], c.apiKey)...),
+		Method:     method,
+		Route:      route,
+	}
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		apiErr.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), c.now())
+	}
+	if resp.StatusCode == http.StatusTooManyRequests {
+		c.pause(apiErr.RetryAfter)
+	}
+	return reply{}, apiErr
+}
+
+// transportError wraps a failure that left no usable response. The cause is
+// taken out of *url.Error so the message names the route template, not the
+// URL. It tells the caller's own cancellation (not retryable) apart from the
+// client's per-request timeout (retryable).
+func (c *Client) transportError(ctx, reqCtx context.Context, method, route string, err error) error {
+	cause := err
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		cause = ue.Err
+	}
+	switch {
+	case ctx.Err() != nil:
+		cause = ctx.Err()
+	case reqCtx.Err() != nil:
+		cause = fmt.Errorf("request timed out after %s: %w", c.timeout, context.DeadlineExceeded)
+	}
+	return &TransportError{Method: method, Route: route, Err: cause}
+}
+
+// malformed is the error for a 2xx response whose body is not what the API
+// documents (a proxy's HTML page, a changed schema).
+func malformed(method, route string, rep reply, why string) error {
+	return &APIError{
+		StatusCode: rep.status,
+		Message:    why + " " + describeResponse(rep.status, rep.contentType),
+		Method:     method,
+		Route:      route,
+	}
+}
+
+// vaultPath and secretPath build request paths; ids are escaped so that any
+// string, however odd, stays one path segment and the API answers 400.
+func vaultPath(vaultID string) string {
+	return "/vaults/" + url.PathEscape(vaultID) + "/secrets"
+}
+
+func secretPath(vaultID, secretID string) string {
+	return vaultPath(vaultID) + "/" + url.PathEscape(secretID)
+}
+
+// checkIDs refuses empty ids before any request: they would address a
+// different route altogether.
+func checkIDs(method, route string, ids ...string) error {
+	for _, id := range ids {
+		if id == "" {
+			return fmt.Errorf("nairi: %s %s: empty id", method, route)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,114 @@
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package nairi
+
+import (
+	"net/http"
+	"time"
+)
+
+// Defaults applied by New when no option overrides them.
+const (
+	// DefaultTimeout bounds each request, including reading the response.
+	DefaultTimeout = 30 * time.Second
+	// DefaultQPS and DefaultBurst size the client-side token bucket: the API
+	// documents no rate limit, so the client stays politely below any
+	// plausible one (nairi-api.md §6 #11).
+	DefaultQPS   = 5.0
+	DefaultBurst = 10
+)
+
+// Option configures a Client.
+type Option func(*options)
+
+type options struct {
+	httpClient *http.Client
+	timeout    time.Duration
+	version    string
+	qps        float64
+	burst      int
+	metrics    *Metrics
+}
+
+func defaultOptions() options {
+	return options{
+		httpClient: defaultHTTPClient(),
+		timeout:    DefaultTimeout,
+		version:    "dev",
+		qps:        DefaultQPS,
+		burst:      DefaultBurst,
+	}
+}
+
+// defaultHTTPClient has its own transport (so tuning it never touches
+// http.DefaultTransport) and does not follow redirects: a redirect would turn
+// a POST into a GET and could carry the Authorization header elsewhere, so a
+// 3xx is reported as an unexpected response instead.
+func defaultHTTPClient() *http.Client {
+	var transport http.RoundTripper = http.DefaultTransport
+	if t, ok := transport.(*http.Transport); ok {
+		transport = t.Clone()
+	}
+	return &http.Client{
+		Transport: transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+}
+
+// WithHTTPClient replaces the HTTP client, e.g. for a custom transport or
+// proxy. The per-request timeout of WithTimeout still applies on top of it.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(o *options) {
+		if hc != nil {
+			o.httpClient = hc
+		}
+	}
+}
+
+// WithTimeout bounds each request (DefaultTimeout unless set). A timeout is
+// reported as a retryable *TransportError. d <= 0 disables it, leaving only
+// the caller's context.
+func WithTimeout(d time.Duration) Option {
+	return func(o *options) { o.timeout = d }
+}
+
+// WithUserAgent sets the version in the User-Agent header
+// "nairi-secrets-operator/<version>" (default "dev").
+func WithUserAgent(version string) Option {
+	return func(o *options) {
+		if version != "" {
+			o.version = version
+		}
+	}
+}
+
+// WithRateLimit sets the client-side token bucket (DefaultQPS, DefaultBurst
+// unless set). Requests wait for a token, honouring their context. qps <= 0
+// disables the bucket; burst < 1 counts as 1.
+func WithRateLimit(qps float64, burst int) Option {
+	return func(o *options) {
+		o.qps = qps
+		o.burst = burst
+	}
+}
+
+// WithMetrics records every request in m. Without it, nothing is recorded.
+func WithMetrics(m *Metrics) Option {
+	return func(o *options) { o.metrics = m }
+}
