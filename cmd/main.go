@@ -14,31 +14,44 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
+// Command manager runs the nairi-secrets-operator: it keeps keys of Kubernetes Secrets
+// in Nairi vaults, as NairiSecret objects say.
 package main
 
 import (
 	"crypto/tls"
+	"errors"
 	"flag"
+	"fmt"
 	"os"
+	"strings"
+	"time"
 
 	// Import all Kubernetes client auth plugins (e.g. Azure, GCP, OIDC, etc.)
 	// to ensure that exec-entrypoint and run can make use of them.
 	_ "k8s.io/client-go/plugin/pkg/client/auth"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
-	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	secretsv1alpha1 "github.com/nairi-secrets-operator/nairi-secrets-operator/api/v1alpha1"
 	"github.com/nairi-secrets-operator/nairi-secrets-operator/internal/controller"
+	"github.com/nairi-secrets-operator/nairi-secrets-operator/internal/nairi"
 	// +kubebuilder:scaffold:imports
 )
+
+// version is stamped at build time with -ldflags "-X main.version=...".
+var version = "dev"
 
 var (
 	scheme   = runtime.NewScheme()
@@ -47,162 +60,185 @@ var (
 
 func init() {
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-
 	utilruntime.Must(secretsv1alpha1.AddToScheme(scheme))
 	// +kubebuilder:scaffold:scheme
 }
 
-// nolint:gocyclo
-func main() {
-	var metricsAddr string
-	var metricsCertPath, metricsCertName, metricsCertKey string
-	var webhookCertPath, webhookCertName, webhookCertKey string
-	var webhookPort int
-	var enableLeaderElection bool
-	var probeAddr string
-	var secureMetrics bool
-	var enableHTTP2 bool
-	var tlsOpts []func(*tls.Config)
-	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
+// options are the manager's flags.
+type options struct {
+	metricsAddr, probeAddr                           string
+	metricsCertPath, metricsCertName, metricsCertKey string
+	secureMetrics, enableHTTP2, leaderElect          bool
+
+	apiURL, apiKeyFile string
+	qps                float64
+	burst              int
+	timeout            time.Duration
+	concurrency        int
+	watchNamespaces    string
+	operatorNamespace  string
+	listCacheTTL       time.Duration
+	zap                zap.Options
+}
+
+func parseFlags() *options {
+	o := &options{}
+	flag.StringVar(&o.metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
 		"Use :8443 for HTTPS or :8080 for HTTP, or leave as 0 to disable the metrics service.")
-	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "The address the probe endpoint binds to.")
-	flag.BoolVar(&enableLeaderElection, "leader-elect", false,
-		"Enable leader election for controller manager. "+
-			"Enabling this will ensure there is only one active controller manager.")
-	flag.BoolVar(&secureMetrics, "metrics-secure", true,
-		"If set, the metrics endpoint is served securely via HTTPS. Use --metrics-secure=false to use HTTP instead.")
-	flag.StringVar(&webhookCertPath, "webhook-cert-path", "", "The directory that contains the webhook certificate.")
-	flag.StringVar(&webhookCertName, "webhook-cert-name", "tls.crt", "The name of the webhook certificate file.")
-	flag.StringVar(&webhookCertKey, "webhook-cert-key", "tls.key", "The name of the webhook key file.")
-	flag.IntVar(&webhookPort, "webhook-port", 9443, "Port the webhook server listens on. "+
-		"Defaults to 9443. Set -1 to disable the webhook server.")
-	flag.StringVar(&metricsCertPath, "metrics-cert-path", "",
-		"The directory that contains the metrics server certificate.")
-	flag.StringVar(&metricsCertName, "metrics-cert-name", "tls.crt", "The name of the metrics server certificate file.")
-	flag.StringVar(&metricsCertKey, "metrics-cert-key", "tls.key", "The name of the metrics server key file.")
-	flag.BoolVar(&enableHTTP2, "enable-http2", false,
-		"If set, HTTP/2 will be enabled for the metrics and webhook servers")
-	opts := zap.Options{
-		Development: true,
-	}
-	opts.BindFlags(flag.CommandLine)
+	flag.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "The address the probe endpoint binds to.")
+	flag.BoolVar(&o.leaderElect, "leader-elect", false,
+		"Enable leader election, so that only one replica makes calls to the Nairi API.")
+	flag.BoolVar(&o.secureMetrics, "metrics-secure", true,
+		"Serve the metrics endpoint over HTTPS with authentication and authorization. "+
+			"Use --metrics-secure=false for plain HTTP.")
+	flag.StringVar(&o.metricsCertPath, "metrics-cert-path", "",
+		"The directory that contains the metrics server certificate (self-signed when empty).")
+	flag.StringVar(&o.metricsCertName, "metrics-cert-name", "tls.crt", "The name of the metrics server certificate file.")
+	flag.StringVar(&o.metricsCertKey, "metrics-cert-key", "tls.key", "The name of the metrics server key file.")
+	flag.BoolVar(&o.enableHTTP2, "enable-http2", false, "Enable HTTP/2 for the metrics server.")
+
+	flag.StringVar(&o.apiURL, "nairi-api-url", "https://api.nairi.ai", "Base URL of the Nairi API.")
+	flag.StringVar(&o.apiKeyFile, "nairi-api-key-file", "",
+		"File holding the operator's Nairi API key (re-read on use); overrides the NAIRI_API_KEY environment variable.")
+	flag.Float64Var(&o.qps, "nairi-qps", 5, "Requests per second to the Nairi API, per API key.")
+	flag.IntVar(&o.burst, "nairi-burst", 10, "Burst of requests to the Nairi API, per API key.")
+	flag.DurationVar(&o.timeout, "nairi-timeout", 30*time.Second, "Timeout of one request to the Nairi API.")
+	flag.IntVar(&o.concurrency, "max-concurrent-reconciles", 4, "How many NairiSecrets are reconciled at once.")
+	flag.StringVar(&o.watchNamespaces, "watch-namespaces", "",
+		"Comma-separated namespaces to watch for NairiSecrets and Secrets; empty watches all.")
+	flag.StringVar(&o.operatorNamespace, "operator-namespace", defaultOperatorNamespace(),
+		"Namespace of the operator's own state (the HMAC key Secret, the leader election lease).")
+	flag.DurationVar(&o.listCacheTTL, "nairi-list-cache-ttl", 5*time.Second,
+		"How long one List of a vault serves the drift checks of all its NairiSecrets.")
+	o.zap.BindFlags(flag.CommandLine)
 	flag.Parse()
+	return o
+}
 
-	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
-
-	// if the enable-http2 flag is false (the default), http/2 should be disabled
-	// due to its vulnerabilities. More specifically, disabling http/2 will
-	// prevent from being vulnerable to the HTTP/2 Stream Cancellation and
-	// Rapid Reset CVEs. For more information see:
-	// - https://github.com/advisories/GHSA-qppj-fm5r-hxr3
-	// - https://github.com/advisories/GHSA-4374-p667-p6c8
-	disableHTTP2 := func(c *tls.Config) {
-		setupLog.Info("Disabling HTTP/2")
-		c.NextProtos = []string{"http/1.1"}
+// defaultOperatorNamespace is POD_NAMESPACE (set through the downward API), else nairi-system.
+func defaultOperatorNamespace() string {
+	if ns := os.Getenv("POD_NAMESPACE"); ns != "" {
+		return ns
 	}
+	return "nairi-system"
+}
 
-	if !enableHTTP2 {
-		tlsOpts = append(tlsOpts, disableHTTP2)
+func main() {
+	o := parseFlags()
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&o.zap)))
+	if err := run(o); err != nil {
+		setupLog.Error(err, "manager stopped")
+		os.Exit(1)
 	}
+}
 
-	// Initial webhook TLS options
-	webhookTLSOpts := tlsOpts
-	webhookServerOptions := webhook.Options{
-		TLSOpts: webhookTLSOpts,
-		Port:    webhookPort,
+func run(o *options) error {
+	if o.qps <= 0 || o.burst < 1 || o.concurrency < 1 || o.timeout <= 0 {
+		return errors.New("--nairi-qps, --nairi-burst, --nairi-timeout and --max-concurrent-reconciles must be positive")
 	}
-
-	if len(webhookCertPath) > 0 {
-		setupLog.Info("Initializing webhook certificate watcher using provided certificates",
-			"webhook-cert-path", webhookCertPath, "webhook-cert-name", webhookCertName, "webhook-cert-key", webhookCertKey)
-
-		webhookServerOptions.CertDir = webhookCertPath
-		webhookServerOptions.CertName = webhookCertName
-		webhookServerOptions.KeyName = webhookCertKey
-	}
-
-	webhookServer := webhook.NewServer(webhookServerOptions)
-
-	// Metrics endpoint is enabled in 'config/default/kustomization.yaml'. The Metrics options configure the server.
-	// More info:
-	// - https://pkg.go.dev/sigs.k8s.io/controller-runtime@v0.25.0/pkg/metrics/server
-	// - https://book.kubebuilder.io/reference/metrics.html
-	metricsServerOptions := metricsserver.Options{
-		BindAddress:   metricsAddr,
-		SecureServing: secureMetrics,
-		TLSOpts:       tlsOpts,
-	}
-
-	if secureMetrics {
-		// FilterProvider is used to protect the metrics endpoint with authn/authz.
-		// These configurations ensure that only authorized users and service accounts
-		// can access the metrics endpoint. The RBAC are configured in 'config/rbac/kustomization.yaml'. More info:
-		// https://pkg.go.dev/sigs.k8s.io/controller-runtime@v0.25.0/pkg/metrics/filters#WithAuthenticationAndAuthorization
-		metricsServerOptions.FilterProvider = filters.WithAuthenticationAndAuthorization
-	}
-
-	// If the certificate is not specified, controller-runtime will automatically
-	// generate self-signed certificates for the metrics server. While convenient for development and testing,
-	// this setup is not recommended for production.
-	//
-	// TODO(user): If you enable certManager, uncomment the following lines:
-	// - [METRICS-WITH-CERTS] at config/default/kustomization.yaml to generate and use certificates
-	// managed by cert-manager for the metrics server.
-	// - [PROMETHEUS-WITH-CERTS] at config/prometheus/kustomization.yaml for TLS certification.
-	if len(metricsCertPath) > 0 {
-		setupLog.Info("Initializing metrics certificate watcher using provided certificates",
-			"metrics-cert-path", metricsCertPath, "metrics-cert-name", metricsCertName, "metrics-cert-key", metricsCertKey)
-
-		metricsServerOptions.CertDir = metricsCertPath
-		metricsServerOptions.CertName = metricsCertName
-		metricsServerOptions.KeyName = metricsCertKey
+	operatorKey := operatorKeySource(o.apiKeyFile, os.Getenv("NAIRI_API_KEY"))
+	if _, err := nairi.New(o.apiURL, "nr_probe"); err != nil {
+		return fmt.Errorf("--nairi-api-url: %w", err)
 	}
 
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsServerOptions,
-		WebhookServer:          webhookServer,
-		HealthProbeBindAddress: probeAddr,
-		LeaderElection:         enableLeaderElection,
-		LeaderElectionID:       "5dd47b27.nairi.ai",
-		// LeaderElectionReleaseOnCancel defines if the leader should step down voluntarily
-		// when the Manager ends. This requires the binary to immediately end when the
-		// Manager is stopped, otherwise, this setting is unsafe. Setting this significantly
-		// speeds up voluntary leader transitions as the new leader don't have to wait
-		// LeaseDuration time first.
-		//
-		// In the default scaffold provided, the program ends immediately after
-		// the manager stops, so would be fine to enable this option. However,
-		// if you are doing or is intended to do any operation such as perform cleanups
-		// after the manager stops then its usage might be unsafe.
-		// LeaderElectionReleaseOnCancel: true,
+		Scheme:                        scheme,
+		Metrics:                       metricsOptions(o),
+		HealthProbeBindAddress:        o.probeAddr,
+		LeaderElection:                o.leaderElect,
+		LeaderElectionID:              "nairi-secrets-operator.secrets.nairi.ai",
+		LeaderElectionNamespace:       o.operatorNamespace,
+		LeaderElectionReleaseOnCancel: true, // the process ends as soon as the manager stops
+		Cache:                         cache.Options{DefaultNamespaces: namespaces(o.watchNamespaces)},
+		// Secret data is only ever read uncached; this keeps any accidental cached read
+		// from building an informer that holds every Secret of the cluster.
+		Client: client.Options{Cache: secretCacheOptions()},
 	})
 	if err != nil {
-		setupLog.Error(err, "Failed to start manager")
-		os.Exit(1)
+		return fmt.Errorf("create manager: %w", err)
 	}
 
-	if err := (&controller.NairiSecretReconciler{
-		Client: mgr.GetClient(),
-		Scheme: mgr.GetScheme(),
-	}).SetupWithManager(mgr); err != nil {
-		setupLog.Error(err, "Failed to create controller", "controller", "nairisecret")
-		os.Exit(1)
+	apiMetrics := nairi.NewMetrics()
+	objectMetrics := controller.NewObjectMetrics()
+	metrics.Registry.MustRegister(append(apiMetrics.Collectors(), objectMetrics)...)
+
+	if _, err := controller.Setup(mgr, controller.Options{
+		APIURL:                  o.apiURL,
+		OperatorKey:             operatorKey,
+		QPS:                     o.qps,
+		Burst:                   o.burst,
+		Timeout:                 o.timeout,
+		Version:                 version,
+		MaxConcurrentReconciles: o.concurrency,
+		OperatorNamespace:       o.operatorNamespace,
+		ListCacheTTL:            o.listCacheTTL,
+		APIMetrics:              apiMetrics,
+		ObjectMetrics:           objectMetrics,
+	}); err != nil {
+		return fmt.Errorf("set up the NairiSecret controller: %w", err)
 	}
 	// +kubebuilder:scaffold:builder
 
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
-		setupLog.Error(err, "Failed to set up health check")
-		os.Exit(1)
+		return fmt.Errorf("set up health check: %w", err)
 	}
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
-		setupLog.Error(err, "Failed to set up ready check")
-		os.Exit(1)
+		return fmt.Errorf("set up ready check: %w", err)
 	}
+	setupLog.Info("starting manager", "version", version, "apiURL", o.apiURL,
+		"operatorNamespace", o.operatorNamespace, "watchNamespaces", o.watchNamespaces)
+	return mgr.Start(ctrl.SetupSignalHandler())
+}
 
-	setupLog.Info("Starting manager")
-	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
-		setupLog.Error(err, "Failed to run manager")
-		os.Exit(1)
+// operatorKeySource returns the operator's key: the file's content when a file is given
+// (read on every use, so a rotated mounted Secret is picked up), else the environment's.
+func operatorKeySource(file, env string) func() (string, error) {
+	if file == "" {
+		key := strings.TrimSpace(env)
+		return func() (string, error) { return key, nil }
 	}
+	return func() (string, error) {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("read --nairi-api-key-file: %w", err)
+		}
+		return strings.TrimSpace(string(data)), nil
+	}
+}
+
+func secretCacheOptions() *client.CacheOptions {
+	if controller.CachesSecretsInFull() {
+		return nil
+	}
+	return &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}
+}
+
+// namespaces turns --watch-namespaces into the cache's namespace set (nil = all).
+func namespaces(list string) map[string]cache.Config {
+	var out map[string]cache.Config
+	for ns := range strings.SplitSeq(list, ",") {
+		if ns = strings.TrimSpace(ns); ns != "" {
+			if out == nil {
+				out = map[string]cache.Config{}
+			}
+			out[ns] = cache.Config{}
+		}
+	}
+	return out
+}
+
+// metricsOptions keeps kubebuilder's default: HTTPS with authentication and
+// authorization, HTTP/2 off (CVE-2023-44487), self-signed unless a certificate is given.
+func metricsOptions(o *options) metricsserver.Options {
+	opts := metricsserver.Options{BindAddress: o.metricsAddr, SecureServing: o.secureMetrics}
+	if !o.enableHTTP2 {
+		opts.TLSOpts = append(opts.TLSOpts, func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} })
+	}
+	if o.secureMetrics {
+		opts.FilterProvider = filters.WithAuthenticationAndAuthorization
+	}
+	if o.metricsCertPath != "" {
+		opts.CertDir, opts.CertName, opts.KeyName = o.metricsCertPath, o.metricsCertName, o.metricsCertKey
+	}
+	return opts
 }

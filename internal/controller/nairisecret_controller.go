@@ -18,46 +18,258 @@ package controller
 
 import (
 	"context"
+	"fmt"
+	"sync"
+	"time"
 
-	"k8s.io/apimachinery/pkg/runtime"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	secretsv1alpha1 "github.com/nairi-secrets-operator/nairi-secrets-operator/api/v1alpha1"
+	"github.com/nairi-secrets-operator/nairi-secrets-operator/internal/nairi"
 )
 
-// NairiSecretReconciler reconciles a NairiSecret object
+// VaultClient is what the reconciler needs of the Nairi API: one method per endpoint.
+type VaultClient interface {
+	CreateSecret(ctx context.Context, vaultID string, req nairi.CreateSecretRequest) (*nairi.Secret, error)
+	ListSecrets(ctx context.Context, vaultID string) ([]nairi.Secret, error)
+	UpdateSecret(ctx context.Context, vaultID, secretID string, req nairi.UpdateSecretRequest) (*nairi.Secret, error)
+	DeleteSecret(ctx context.Context, vaultID, secretID string) error
+}
+
+var _ VaultClient = (*nairi.Client)(nil)
+
+// NairiSecretReconciler keeps the vault secret of each NairiSecret in step with its
+// source Secret (DESIGN.md §4).
 type NairiSecretReconciler struct {
 	client.Client
-	Scheme *runtime.Scheme
+	// APIReader reads Secrets without a cache, so the manager never holds Secret data
+	// for the whole cluster in memory.
+	APIReader client.Reader
+	Recorder  recorder.EventRecorder
+	// Credentials resolves the API key of an object and hands out one client per key.
+	Credentials *Credentials
+	// Digests computes the keyed digest of what was pushed.
+	Digests *Digester
+	// Lists shares one vault List among the drift checks of a vault for a few seconds.
+	Lists *ListCache
+	// Metrics counts objects by Ready reason; nil disables it.
+	Metrics *ObjectMetrics
+	// MaxConcurrentReconciles is how many objects are reconciled at once (default 1).
+	MaxConcurrentReconciles int
+	// Now returns the current time; tests may replace it.
+	Now func() time.Time
+
+	// written remembers, per object, the status this process last wrote, so that a
+	// reconcile working from a cache that has not yet seen that write re-reads the
+	// object instead of pushing again.
+	written sync.Map // types.UID -> statusMark
 }
 
-// +kubebuilder:rbac:groups=secrets.nairi.ai,resources=nairisecrets,verbs=get;list;watch;create;update;patch;delete
+// cacheSecretsInFull is true only in builds with the fullsecretcache tag, which exist to
+// measure what the metadata-only Secret watch saves (make bench); never in a release.
+var cacheSecretsInFull = false
+
+// CachesSecretsInFull reports whether this build caches whole Secrets (see above).
+func CachesSecretsInFull() bool { return cacheSecretsInFull }
+
+// statusMark is the part of a written status that decides which API call comes next.
+type statusMark struct{ secretID, digest string }
+
+// +kubebuilder:rbac:groups=secrets.nairi.ai,resources=nairisecrets,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=secrets.nairi.ai,resources=nairisecrets/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=secrets.nairi.ai,resources=nairisecrets/finalizers,verbs=update
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
-// Reconcile is part of the main kubernetes reconciliation loop which aims to
-// move the current state of the cluster closer to the desired state.
-// TODO(user): Modify the Reconcile function to compare the state specified by
-// the NairiSecret object against the actual cluster state, and then
-// perform operations to make the cluster state reflect the state specified by
-// the user.
-//
-// For more details, check Reconcile and its Result here:
-// - https://pkg.go.dev/sigs.k8s.io/controller-runtime@v0.25.0/pkg/reconcile
-func (r *NairiSecretReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	_ = logf.FromContext(ctx)
+// Reconcile runs the sync algorithm of DESIGN.md §4 for one NairiSecret. The status is
+// written once, by the deferred patch, whatever the outcome.
+func (r *NairiSecretReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, err error) {
+	obj, err := r.fetch(ctx, req.NamespacedName)
+	if obj == nil || err != nil {
+		r.Metrics.Forget(req.NamespacedName)
+		return ctrl.Result{}, err
+	}
+	base := obj.DeepCopy()
+	defer func() {
+		if perr := r.patchStatus(ctx, base, obj); perr != nil && err == nil {
+			err = perr
+		}
+	}()
 
-	// TODO(user): your logic here
-
-	return ctrl.Result{}, nil
+	if !obj.DeletionTimestamp.IsZero() {
+		return r.finalize(ctx, obj)
+	}
+	if err := r.reconcileFinalizer(ctx, obj); err != nil {
+		return ctrl.Result{}, err
+	}
+	obj.Status.ObservedGeneration = obj.Generation
+	if obj.Spec.Suspend {
+		return r.fail(ctx, obj, suspended())
+	}
+	if f := r.checkConflict(ctx, obj); f != nil {
+		return r.fail(ctx, obj, f)
+	}
+	value, f := r.readSource(ctx, obj)
+	if f != nil {
+		return r.fail(ctx, obj, f)
+	}
+	api, f := r.Credentials.ClientFor(ctx, obj)
+	if f != nil {
+		return r.fail(ctx, obj, f)
+	}
+	digest, err := r.Digests.Digest(ctx, value, obj.Spec.AllowedDomains)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if f := r.sync(ctx, obj, api, value, digest); f != nil {
+		return r.fail(ctx, obj, f)
+	}
+	return r.synced(obj), nil
 }
 
-// SetupWithManager sets up the controller with the Manager.
+// fetch returns the object, or nil when it is gone. When this process wrote a status
+// that the cache does not show yet, it reads the object from the API server instead,
+// so a stale cache never causes a second POST.
+func (r *NairiSecretReconciler) fetch(ctx context.Context, key types.NamespacedName) (*secretsv1alpha1.NairiSecret, error) {
+	obj := &secretsv1alpha1.NairiSecret{}
+	if err := r.Get(ctx, key, obj); err != nil {
+		return nil, client.IgnoreNotFound(err)
+	}
+	mark, ok := r.written.Load(obj.UID)
+	if !ok || mark == (statusMark{obj.Status.SecretID, obj.Status.SyncedDigest}) {
+		return obj, nil
+	}
+	if err := r.APIReader.Get(ctx, key, obj); err != nil {
+		return nil, client.IgnoreNotFound(err)
+	}
+	return obj, nil
+}
+
+// patchStatus writes the status if it changed, as a merge patch of the status alone.
+func (r *NairiSecretReconciler) patchStatus(ctx context.Context, base, obj *secretsv1alpha1.NairiSecret) error {
+	r.Metrics.Observe(obj)
+	if equality.Semantic.DeepEqual(base.Status, obj.Status) {
+		return nil
+	}
+	if err := r.Status().Patch(ctx, obj, client.MergeFrom(base)); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil // deleted meanwhile: nothing left to report on
+		}
+		return fmt.Errorf("patch status: %w", err)
+	}
+	r.written.Store(obj.UID, statusMark{obj.Status.SecretID, obj.Status.SyncedDigest})
+	return nil
+}
+
+// reconcileFinalizer keeps the finalizer exactly when the vault secret must be deleted
+// with the object. It is added before the first POST, so no vault secret is ever
+// created without it; switching to Retain removes it.
+func (r *NairiSecretReconciler) reconcileFinalizer(ctx context.Context, obj *secretsv1alpha1.NairiSecret) error {
+	want := obj.Spec.DeletionPolicy != secretsv1alpha1.DeletionPolicyRetain
+	if want == controllerutil.ContainsFinalizer(obj, secretsv1alpha1.Finalizer) {
+		return nil
+	}
+	before := obj.DeepCopy()
+	if want {
+		controllerutil.AddFinalizer(obj, secretsv1alpha1.Finalizer)
+	} else {
+		controllerutil.RemoveFinalizer(obj, secretsv1alpha1.Finalizer)
+	}
+	if err := r.Patch(ctx, obj, client.MergeFrom(before)); err != nil {
+		return fmt.Errorf("update finalizer: %w", err)
+	}
+	return nil
+}
+
+// SetupWithManager registers the field indexes and watches: NairiSecrets on spec and
+// deletion changes only (not their own status writes), Secrets as metadata only.
 func (r *NairiSecretReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	return ctrl.NewControllerManagedBy(mgr).
-		For(&secretsv1alpha1.NairiSecret{}).
+	if err := registerIndexes(context.Background(), mgr.GetFieldIndexer()); err != nil {
+		return err
+	}
+	if r.Now == nil {
+		r.Now = time.Now
+	}
+	concurrency := max(r.MaxConcurrentReconciles, 1)
+	b := ctrl.NewControllerManagedBy(mgr)
+	if cacheSecretsInFull {
+		r.APIReader = mgr.GetClient()
+		r.Credentials.Reader = mgr.GetClient()
+		b = b.Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.secretUsers))
+	} else {
+		b = b.WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.secretUsers))
+	}
+	return b.
+		For(&secretsv1alpha1.NairiSecret{}, builder.WithPredicates(
+			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		Watches(&secretsv1alpha1.NairiSecret{}, handler.EnqueueRequestsFromMapFunc(r.conflictPeers),
+			builder.WithPredicates(onDeleteOnly())).
+		WithOptions(controller.Options{
+			MaxConcurrentReconciles: concurrency,
+			RateLimiter:             newBackoff(time.Second, 5*time.Minute),
+		}).
 		Named("nairisecret").
 		Complete(r)
+}
+
+// Options configure the controller as the manager's flags do.
+type Options struct {
+	// APIURL is the Nairi API's base URL.
+	APIURL string
+	// OperatorKey returns the operator's own API key ("" for none).
+	OperatorKey func() (string, error)
+	// QPS and Burst are the client-side rate limit per API key.
+	QPS   float64
+	Burst int
+	// Timeout bounds one API request.
+	Timeout time.Duration
+	// Version goes into the User-Agent.
+	Version string
+	// MaxConcurrentReconciles is how many objects are reconciled at once.
+	MaxConcurrentReconciles int
+	// OperatorNamespace holds the HMAC key Secret.
+	OperatorNamespace string
+	// ListCacheTTL is how long one vault List serves drift checks.
+	ListCacheTTL time.Duration
+	// APIMetrics and ObjectMetrics, when set, are fed by the clients and the reconciler.
+	APIMetrics    *nairi.Metrics
+	ObjectMetrics *ObjectMetrics
+}
+
+// Setup builds the reconciler with its collaborators and registers it with mgr. The
+// manager binary and the tests share it, so the tests run the real wiring.
+func Setup(mgr ctrl.Manager, o Options) (*NairiSecretReconciler, error) {
+	clientOpts := []nairi.Option{nairi.WithTimeout(o.Timeout), nairi.WithRateLimit(o.QPS, o.Burst),
+		nairi.WithUserAgent(o.Version)}
+	if o.APIMetrics != nil {
+		clientOpts = append(clientOpts, nairi.WithMetrics(o.APIMetrics))
+	}
+	r := &NairiSecretReconciler{
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Recorder:  mgr.GetEventRecorder("nairi-secrets-operator"),
+		Credentials: &Credentials{
+			Reader:      mgr.GetAPIReader(),
+			OperatorKey: o.OperatorKey,
+			NewClient: func(key string) (VaultClient, error) {
+				return nairi.New(o.APIURL, key, clientOpts...)
+			},
+		},
+		Digests:                 &Digester{Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Namespace: o.OperatorNamespace},
+		Lists:                   &ListCache{TTL: o.ListCacheTTL},
+		Metrics:                 o.ObjectMetrics,
+		MaxConcurrentReconciles: o.MaxConcurrentReconciles,
+	}
+	return r, r.SetupWithManager(mgr)
 }

@@ -14,74 +14,289 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package controller
+package controller_test
 
 import (
-	"context"
+	"strings"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	"k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	secretsv1alpha1 "github.com/nairi-secrets-operator/nairi-secrets-operator/api/v1alpha1"
+	"github.com/nairi-secrets-operator/nairi-secrets-operator/internal/nairi"
+	"github.com/nairi-secrets-operator/nairi-secrets-operator/internal/nairi/nairisim"
 )
 
-var _ = Describe("NairiSecret Controller", func() {
-	Context("When reconciling a resource", func() {
-		const (
-			resourceName      = "test-resource"
-			resourceNamespace = "default"
-		)
+var _ = Describe("Syncing a NairiSecret", func() {
+	var (
+		ns, vault string
+		source    *corev1.Secret
+		obj       *secretsv1alpha1.NairiSecret
+	)
 
-		ctx := context.Background()
+	BeforeEach(func() {
+		ns, vault = newNamespace(), sim.NewVault()
+		source = createSecret(ns, "source", "value", "postgresql://v1")
+		obj = newNairiSecret(ns, "db", vault, "DATABASE_URL")
+	})
 
-		typeNamespacedName := types.NamespacedName{
-			Name:      resourceName,
-			Namespace: resourceNamespace,
-		}
-		nairisecret := &secretsv1alpha1.NairiSecret{}
+	It("creates the vault secret with one POST and records it", func() {
+		obj.Spec.AllowedDomains = []secretsv1alpha1.DomainPattern{"*.example.com"}
+		Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+		got := eventuallySynced(obj)
 
+		Expect(calls(vault)).To(Equal([]string{post}))
+		Expect(got.Status.SecretID).To(MatchRegexp(`^sec_[0-9A-HJKMNP-TV-Z]{26}$`))
+		Expect(got.Status.SyncedDigest).To(HavePrefix("hmac-sha256:"))
+		Expect(got.Status.LastSyncedTime).NotTo(BeNil())
+		Expect(got.Status.LastCheckedTime).NotTo(BeNil())
+		remote := sim.Secrets(vault)
+		Expect(remote).To(HaveLen(1))
+		Expect(remote[0].EnvKey).To(Equal("DATABASE_URL"))
+		Expect(remote[0].AllowedDomains).To(Equal([]string{"*.example.com"}))
+		Expect(got.Status.RemoteUpdatedAt).To(Equal(remote[0].UpdatedAt.UTC().Format("2006-01-02T15:04:05.000Z")))
+		Expect(vaultValue(obj)).To(Equal("postgresql://v1"))
+		Expect(controllerutil.ContainsFinalizer(got, secretsv1alpha1.Finalizer)).To(BeTrue())
+		Eventually(func() []string { return eventsOf(obj) }, timeout).Should(ContainElement("Normal Created"))
+	})
+
+	It("rotates the value with one PATCH when the Secret changes", func() {
+		Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+		first := eventuallySynced(obj)
+
+		setSecretValue(source, "value", "postgresql://v2")
+		Eventually(func() string { return vaultValue(obj) }, timeout).Should(Equal("postgresql://v2"))
+		got := eventuallySynced(obj)
+		Expect(calls(vault)).To(Equal([]string{post, patch}))
+		Expect(got.Status.SecretID).To(Equal(first.Status.SecretID))
+		Expect(got.Status.SyncedDigest).NotTo(Equal(first.Status.SyncedDigest))
+		Eventually(func() []string { return eventsOf(obj) }, timeout).Should(ContainElement("Normal Updated"))
+	})
+
+	It("patches the allowed domains when only they change", func() {
+		Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+		eventuallySynced(obj)
+
+		update(obj, func(o *secretsv1alpha1.NairiSecret) {
+			o.Spec.AllowedDomains = []secretsv1alpha1.DomainPattern{"api.example.com", "*.stripe.com"}
+		})
+		Eventually(func() []string { return sim.Secrets(vault)[0].AllowedDomains }, timeout).
+			Should(ConsistOf("api.example.com", "*.stripe.com"))
+		eventuallySynced(obj)
+		Expect(calls(vault)).To(Equal([]string{post, patch}))
+		Expect(vaultValue(obj)).To(Equal("postgresql://v1"))
+	})
+
+	Context("when nothing that matters changes", func() {
 		BeforeEach(func() {
-			By("creating the custom resource for the Kind NairiSecret")
-			err := k8sClient.Get(ctx, typeNamespacedName, nairisecret)
-			if err != nil && errors.IsNotFound(err) {
-				resource := &secretsv1alpha1.NairiSecret{
-					ObjectMeta: metav1.ObjectMeta{
-						Name:      resourceName,
-						Namespace: resourceNamespace,
-					},
-					// TODO(user): Specify other spec details if needed.
-				}
-				Expect(k8sClient.Create(ctx, resource)).To(Succeed())
-			}
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+			eventuallySynced(obj)
 		})
 
-		AfterEach(func() {
-			// TODO(user): Cleanup logic after each test, like removing the resource instance.
-			resource := &secretsv1alpha1.NairiSecret{}
-			err := k8sClient.Get(ctx, typeNamespacedName, resource)
-			Expect(err).NotTo(HaveOccurred())
-
-			By("Cleanup the specific resource instance NairiSecret")
-			Expect(k8sClient.Delete(ctx, resource)).To(Succeed())
+		It("makes no call for a label change on the Secret", func() {
+			Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(source), source)).To(Succeed())
+			source.Labels = map[string]string{"team": "shop"}
+			Expect(k8sClient.Update(ctx, source)).To(Succeed())
+			noMoreCalls(vault)
+			Expect(calls(vault)).To(Equal([]string{post}))
 		})
-		It("should successfully reconcile the resource", func() {
-			By("Reconciling the created resource")
-			controllerReconciler := &NairiSecretReconciler{
-				Client: k8sClient,
-				Scheme: k8sClient.Scheme(),
-			}
 
-			_, err := controllerReconciler.Reconcile(ctx, reconcile.Request{
-				NamespacedName: typeNamespacedName,
-			})
-			Expect(err).NotTo(HaveOccurred())
-			// TODO(user): Add more specific assertions depending on your controller's reconciliation logic.
-			// Example: If you expect a certain status condition after reconciliation, verify it here.
+		It("makes no call for an annotation on the NairiSecret", func() {
+			update(obj, func(o *secretsv1alpha1.NairiSecret) { o.Annotations = map[string]string{"note": "x"} })
+			noMoreCalls(vault)
+			Expect(calls(vault)).To(Equal([]string{post}))
+		})
+
+		It("makes no call after a manager restart", func() {
+			restartManager()
+			noMoreCalls(vault)
+			Expect(calls(vault)).To(Equal([]string{post}))
+			eventuallySynced(obj)
 		})
 	})
+
+	It("adopts a vault secret that already has the env key, without a duplicate", func() {
+		seeded := sim.Seed(vault, "DATABASE_URL", "stale", nil)
+		Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+		got := eventuallySynced(obj)
+
+		Expect(got.Status.SecretID).To(Equal(seeded.ID))
+		Expect(calls(vault)).To(Equal([]string{post, list, patch}))
+		Expect(sim.Secrets(vault)).To(HaveLen(1))
+		Expect(vaultValue(obj)).To(Equal("postgresql://v1"))
+		Eventually(func() []string { return eventsOf(obj) }, timeout).Should(ContainElement("Normal Adopted"))
+	})
+
+	It("keeps one vault secret when the POST's answer is lost and the manager restarts", func() {
+		// The POST is made, but its answer never arrives: what a crash between the POST
+		// and the status write looks like to the API.
+		sim.Inject(nairisim.Fault{Method: "POST", Route: nairi.RouteSecrets, Drop: true, Commit: true})
+		Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+		Eventually(func() []string { return calls(vault) }, timeout).Should(HaveLen(1))
+		restartManager()
+
+		got := eventuallySynced(obj)
+		Expect(sim.Secrets(vault)).To(HaveLen(1))
+		Expect(got.Status.SecretID).To(Equal(sim.Secrets(vault)[0].ID))
+		Expect(vaultValue(obj)).To(Equal("postgresql://v1"))
+	})
+
+	Context("with drift checks every second", func() {
+		BeforeEach(func() {
+			obj.Spec.RefreshInterval = &metav1.Duration{Duration: time.Second}
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+			eventuallySynced(obj)
+		})
+		AfterEach(func() { deleteAndWait(obj) })
+
+		It("recreates a vault secret deleted outside Kubernetes", func() {
+			old := get(obj).Status.SecretID
+			sim.DeleteOutOfBand(vault, old)
+			Eventually(func() []nairi.Secret { return sim.Secrets(vault) }, timeout).Should(HaveLen(1))
+			got := eventuallySynced(obj)
+			Expect(got.Status.SecretID).NotTo(Equal(old))
+			Expect(vaultValue(obj)).To(Equal("postgresql://v1"))
+			Eventually(func() []string { return eventsOf(obj) }, timeout).Should(ContainElement("Normal Recreated"))
+		})
+
+		It("restores a vault secret changed outside Kubernetes", func() {
+			id := get(obj).Status.SecretID
+			tampered := "tampered"
+			sim.ChangeOutOfBand(vault, id, &tampered, []string{"evil.example.com"})
+			Eventually(func() string { return vaultValue(obj) }, timeout).Should(Equal("postgresql://v1"))
+			Expect(sim.Secrets(vault)[0].AllowedDomains).To(BeEmpty())
+			Eventually(func() []string { return eventsOf(obj) }, timeout).Should(ContainElement("Normal Restored"))
+			Expect(get(obj).Status.SecretID).To(Equal(id))
+		})
+
+		It("checks with Lists only, no writes, while nothing drifts", func() {
+			Eventually(func() []string { return calls(vault) }, timeout).Should(ContainElement(list))
+			noMoreWrites := func() []string {
+				return filterOut(calls(vault)[1:], list)
+			}
+			Consistently(noMoreWrites, quiet).Should(BeEmpty())
+		})
+	})
+
+	It("shares one vault List among the drift checks of the vault's objects", func() {
+		objs := make([]*secretsv1alpha1.NairiSecret, 0, 5)
+		for _, key := range []string{"A", "B", "C", "D", "E"} {
+			o := newNairiSecret(ns, "obj-"+strings.ToLower(key), vault, "KEY_"+key)
+			o.Spec.RefreshInterval = &metav1.Duration{Duration: time.Second}
+			Expect(k8sClient.Create(ctx, o)).To(Succeed())
+			objs = append(objs, o)
+		}
+		for _, o := range objs {
+			eventuallySynced(o)
+		}
+		start := len(calls(vault))
+		// Over 3 s, five objects checked every second would make about 15 Lists on
+		// their own; sharing (5 s TTL, dropped after writes) leaves very few.
+		time.Sleep(3 * time.Second)
+		lists := filterIn(calls(vault)[start:], list)
+		Expect(lists).NotTo(BeEmpty())
+		Expect(len(lists)).To(BeNumerically("<=", 2))
+		for _, o := range objs {
+			deleteAndWait(o)
+		}
+	})
+
+	Context("deletion", func() {
+		It("deletes the vault secret with deletionPolicy Delete", func() {
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+			eventuallySynced(obj)
+			deleteAndWait(obj)
+			Expect(calls(vault)).To(Equal([]string{post, del}))
+			Expect(sim.Secrets(vault)).To(BeEmpty())
+		})
+
+		It("keeps the vault secret with deletionPolicy Retain, and holds no finalizer", func() {
+			obj.Spec.DeletionPolicy = secretsv1alpha1.DeletionPolicyRetain
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+			got := eventuallySynced(obj)
+			Expect(got.Finalizers).To(BeEmpty())
+			deleteAndWait(obj)
+			Expect(calls(vault)).To(Equal([]string{post}))
+			Expect(sim.Secrets(vault)).To(HaveLen(1))
+		})
+
+		It("treats a vault secret already gone as deleted", func() {
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+			got := eventuallySynced(obj)
+			sim.DeleteOutOfBand(vault, got.Status.SecretID)
+			deleteAndWait(obj)
+			Expect(calls(vault)).To(Equal([]string{post, del}))
+		})
+
+		It("reports a failing DELETE as Deleting, and lets Retain unblock it", func() {
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+			eventuallySynced(obj)
+			sim.Inject(nairisim.Fault{Method: "DELETE", Route: nairi.RouteSecret, Times: -1, Status: 500})
+			defer sim.ClearFaults()
+			Expect(k8sClient.Delete(ctx, obj)).To(Succeed())
+			var got *secretsv1alpha1.NairiSecret
+			Eventually(func(g Gomega) {
+				got = &secretsv1alpha1.NairiSecret{}
+				g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(obj), got)).To(Succeed())
+				g.Expect(readyOf(got)).NotTo(BeNil())
+				g.Expect(readyOf(got).Reason).To(Equal(secretsv1alpha1.ReasonDeleting))
+			}, timeout).Should(Succeed())
+			Expect(readyOf(got).Message).To(ContainSubstring("set spec.deletionPolicy to Retain"))
+
+			update(obj, func(o *secretsv1alpha1.NairiSecret) { o.Spec.DeletionPolicy = secretsv1alpha1.DeletionPolicyRetain })
+			deleteAndWait(obj)
+			Expect(sim.Secrets(vault)).To(HaveLen(1))
+		})
+
+		It("deletes even while suspended", func() {
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+			eventuallySynced(obj)
+			update(obj, func(o *secretsv1alpha1.NairiSecret) { o.Spec.Suspend = true })
+			eventuallyReason(obj, secretsv1alpha1.ReasonSuspended)
+			deleteAndWait(obj)
+			Expect(sim.Secrets(vault)).To(BeEmpty())
+		})
+	})
+
+	It("makes no call while suspended, and catches up when resumed", func() {
+		obj.Spec.Suspend = true
+		Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+		got := eventuallyReason(obj, secretsv1alpha1.ReasonSuspended)
+		Expect(readyOf(got).Status).To(Equal(metav1.ConditionFalse))
+		Expect(stalledOf(got)).To(BeNil())
+		setSecretValue(source, "value", "postgresql://v2")
+		noMoreCalls(vault)
+		Expect(calls(vault)).To(BeEmpty())
+
+		update(obj, func(o *secretsv1alpha1.NairiSecret) { o.Spec.Suspend = false })
+		eventuallySynced(obj)
+		Expect(calls(vault)).To(Equal([]string{post}))
+		Expect(vaultValue(obj)).To(Equal("postgresql://v2"))
+	})
 })
+
+func filterIn(calls []string, keep string) []string {
+	var out []string
+	for _, c := range calls {
+		if c == keep {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func filterOut(calls []string, drop string) []string {
+	var out []string
+	for _, c := range calls {
+		if c != drop {
+			out = append(out, c)
+		}
+	}
+	return out
+}

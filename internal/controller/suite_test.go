@@ -14,30 +14,51 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package controller
+package controller_test
 
 import (
+	"bytes"
 	"context"
-	"os"
-	"path/filepath"
+	"fmt"
+	"sync"
 	"testing"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap/zapcore"
 
-	"k8s.io/client-go/kubernetes/scheme"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	secretsv1alpha1 "github.com/nairi-secrets-operator/nairi-secrets-operator/api/v1alpha1"
-	// +kubebuilder:scaffold:imports
+	"github.com/nairi-secrets-operator/nairi-secrets-operator/internal/controller"
+	"github.com/nairi-secrets-operator/nairi-secrets-operator/internal/nairi"
+	"github.com/nairi-secrets-operator/nairi-secrets-operator/internal/nairi/nairisim"
+	"github.com/nairi-secrets-operator/nairi-secrets-operator/test/utils"
 )
 
-// These tests use Ginkgo (BDD-style Go testing framework). Refer to
-// http://onsi.github.io/ginkgo/ to learn more about Ginkgo.
+// The suite runs the real controller wiring (controller.Setup, as cmd/main.go does)
+// in a manager against a real kube-apiserver (envtest) and the Nairi simulator on
+// 127.0.0.1, and asserts on what a user sees: the status, the Events and the requests
+// that reached the API.
+
+const (
+	operatorNamespace = "nairi-system"
+	// operatorKey is the operator's own API key; the simulator accepts it.
+	operatorKey = "nr_operator_key_for_tests"
+)
 
 var (
 	ctx       context.Context
@@ -45,72 +66,142 @@ var (
 	testEnv   *envtest.Environment
 	cfg       *rest.Config
 	k8sClient client.Client
+	scheme    = runtime.NewScheme()
+
+	sim    *nairisim.Server
+	simURL string
+
+	// logs captures everything the manager logs, at the most verbose level, for the
+	// canary test.
+	logs = &syncBuffer{}
+	// registry holds the API and object metrics of the running manager.
+	registry *prometheus.Registry
+	mgr      *runningManager
 )
 
 func TestControllers(t *testing.T) {
 	RegisterFailHandler(Fail)
-
-	RunSpecs(t, "Controller Suite")
+	RunSpecs(t, "NairiSecret controller suite")
 }
 
 var _ = BeforeSuite(func() {
-	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
+	logf.SetLogger(zap.New(zap.WriteTo(logs), zap.Level(zapcore.Level(-10))))
+	ctx, cancel = context.WithCancel(context.Background())
+	Expect(clientgoscheme.AddToScheme(scheme)).To(Succeed())
+	Expect(secretsv1alpha1.AddToScheme(scheme)).To(Succeed())
 
-	ctx, cancel = context.WithCancel(context.TODO())
-
-	var err error
-	err = secretsv1alpha1.AddToScheme(scheme.Scheme)
+	assets, err := utils.EnvtestAssets()
 	Expect(err).NotTo(HaveOccurred())
-
-	// +kubebuilder:scaffold:scheme
-
-	By("bootstrapping test environment")
 	testEnv = &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
+		CRDDirectoryPaths:     []string{utils.CRDDir()},
 		ErrorIfCRDPathMissing: true,
+		BinaryAssetsDirectory: assets,
 	}
-
-	// Retrieve the first found binary directory to allow running tests from IDEs
-	if getFirstFoundEnvTestBinaryDir() != "" {
-		testEnv.BinaryAssetsDirectory = getFirstFoundEnvTestBinaryDir()
-	}
-
-	// cfg is defined in this file globally.
 	cfg, err = testEnv.Start()
 	Expect(err).NotTo(HaveOccurred())
-	Expect(cfg).NotTo(BeNil())
-
-	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme.Scheme})
+	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme})
 	Expect(err).NotTo(HaveOccurred())
-	Expect(k8sClient).NotTo(BeNil())
+	Expect(k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: operatorNamespace}})).To(Succeed())
+
+	sim = nairisim.New(nairisim.WithAPIKeys(operatorKey))
+	simURL, err = sim.Start("127.0.0.1:0")
+	Expect(err).NotTo(HaveOccurred())
+
+	mgr = startManager()
 })
 
 var _ = AfterSuite(func() {
-	By("tearing down the test environment")
+	if mgr != nil {
+		mgr.stop()
+	}
+	if sim != nil {
+		sim.Close()
+	}
 	cancel()
-	err := testEnv.Stop()
-	Expect(err).NotTo(HaveOccurred())
+	Expect(testEnv.Stop()).To(Succeed())
 })
 
-// getFirstFoundEnvTestBinaryDir locates the first binary in the specified path.
-// ENVTEST-based tests depend on specific binaries, usually located in paths set by
-// controller-runtime. When running tests directly (e.g., via an IDE) without using
-// Makefile targets, the 'BinaryAssetsDirectory' must be explicitly configured.
-//
-// This function streamlines the process by finding the required binaries, similar to
-// setting the 'KUBEBUILDER_ASSETS' environment variable. To ensure the binaries are
-// properly set up, run 'make setup-envtest' beforehand.
-func getFirstFoundEnvTestBinaryDir() string {
-	basePath := filepath.Join("..", "..", "bin", "k8s")
-	entries, err := os.ReadDir(basePath)
-	if err != nil {
-		logf.Log.Error(err, "Failed to read directory", "path", basePath)
-		return ""
-	}
-	for _, entry := range entries {
-		if entry.IsDir() {
-			return filepath.Join(basePath, entry.Name())
-		}
-	}
-	return ""
+// runningManager is a manager started by the suite, as the binary would start it.
+type runningManager struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// startManager starts a manager with the production wiring, pointing at the simulator.
+func startManager() *runningManager {
+	m, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                 scheme,
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		// Each restart registers the controller again in this process.
+		Controller: config.Controller{SkipNameValidation: new(true)},
+		Client:     client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
+	})
+	Expect(err).NotTo(HaveOccurred())
+	registry = prometheus.NewRegistry()
+	apiMetrics, objectMetrics := nairi.NewMetrics(), controller.NewObjectMetrics()
+	registry.MustRegister(append(apiMetrics.Collectors(), objectMetrics)...)
+	_, err = controller.Setup(m, controller.Options{
+		APIURL:                  simURL,
+		OperatorKey:             func() (string, error) { return operatorKey, nil },
+		QPS:                     100,
+		Burst:                   100,
+		Timeout:                 5 * time.Second,
+		Version:                 "test",
+		MaxConcurrentReconciles: 4,
+		OperatorNamespace:       operatorNamespace,
+		ListCacheTTL:            5 * time.Second,
+		APIMetrics:              apiMetrics,
+		ObjectMetrics:           objectMetrics,
+	})
+	Expect(err).NotTo(HaveOccurred())
+
+	mctx, mcancel := context.WithCancel(ctx)
+	rm := &runningManager{cancel: mcancel, done: make(chan struct{})}
+	go func() {
+		defer GinkgoRecover()
+		defer close(rm.done)
+		Expect(m.Start(mctx)).To(Succeed())
+	}()
+	return rm
+}
+
+func (m *runningManager) stop() {
+	m.cancel()
+	Eventually(m.done, 30*time.Second).Should(BeClosed())
+}
+
+// restartManager stops the manager and starts a fresh one, as a pod restart would.
+func restartManager() {
+	mgr.stop()
+	mgr = startManager()
+}
+
+// syncBuffer is a bytes.Buffer safe for the manager's concurrent log writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	GinkgoWriter.Write(p) //nolint:errcheck // best effort copy for failure output
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+var nsCount int
+
+// newNamespace creates a namespace for one spec, so specs never see each other's objects.
+func newNamespace() string {
+	nsCount++
+	name := fmt.Sprintf("spec-%d-%d", GinkgoParallelProcess(), nsCount)
+	Expect(k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}})).To(Succeed())
+	return name
 }

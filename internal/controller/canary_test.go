@@ -1,0 +1,122 @@
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller_test
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"strings"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"github.com/prometheus/common/expfmt"
+
+	secretsv1alpha1 "github.com/nairi-secrets-operator/nairi-secrets-operator/api/v1alpha1"
+	"github.com/nairi-secrets-operator/nairi-secrets-operator/internal/nairi"
+	"github.com/nairi-secrets-operator/nairi-secrets-operator/internal/nairi/nairisim"
+)
+
+func canary(prefix string) string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
+// gatherMetrics renders the manager's API and object metrics as Prometheus text.
+func gatherMetrics() string {
+	families, err := registry.Gather()
+	Expect(err).NotTo(HaveOccurred())
+	var sb strings.Builder
+	for _, f := range families {
+		_, err := expfmt.MetricFamilyToText(&sb, f)
+		Expect(err).NotTo(HaveOccurred())
+	}
+	return sb.String()
+}
+
+var _ = Describe("Secrets never leak", func() {
+	It("keeps a random value and API key out of logs, Events, status and metrics", func() {
+		ns, vault := newNamespace(), sim.NewVault()
+		value, rotated, key := canary("value-"), canary("rotated-"), canary("nr_")
+		sim.AddAPIKey(key)
+		source := createSecret(ns, "source", "value", value)
+		createSecret(ns, "nairi-key", "apiKey", key)
+		obj := newNairiSecret(ns, "db", vault, "CANARY")
+		obj.Spec.APIKeySecretRef = &secretsv1alpha1.SecretKeySelector{Name: "nairi-key", Key: "apiKey"}
+
+		By("creating")
+		Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+		eventuallySynced(obj)
+
+		By("failing a rotation twice, then rotating")
+		sim.Inject(nairisim.Fault{Method: "PATCH", Route: nairi.RouteSecret, Status: 500, Times: 1,
+			Body: `<html>Internal Server Error</html>`})
+		sim.Inject(nairisim.Fault{Method: "PATCH", Route: nairi.RouteSecret, Status: 400, Times: 1,
+			Body: `{"error":"value is too long"}`})
+		setSecretValue(source, "value", rotated)
+		eventuallyReason(obj, secretsv1alpha1.ReasonRejected)
+		update(obj, func(o *secretsv1alpha1.NairiSecret) { o.Spec.AllowedDomains = []secretsv1alpha1.DomainPattern{"x.com"} })
+		eventuallySynced(obj)
+		Expect(vaultValue(obj)).To(Equal(rotated))
+
+		By("failing with a wrong key")
+		sim.RevokeAPIKey(key)
+		setSecretValue(source, "value", value)
+		eventuallyReason(obj, secretsv1alpha1.ReasonUnauthorized)
+
+		status, err := json.Marshal(get(obj))
+		Expect(err).NotTo(HaveOccurred())
+		events, err := json.Marshal(allEvents(ns))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(events).To(ContainSubstring("Warning"), "the failures must have made Events to check")
+		places := map[string]string{
+			"logs":    logs.String(),
+			"events":  string(events),
+			"object":  string(status),
+			"metrics": gatherMetrics(),
+		}
+		for where, text := range places {
+			for _, secret := range []string{value, rotated, key} {
+				Expect(text).NotTo(ContainSubstring(secret), "found a secret in %s", where)
+			}
+		}
+		Expect(places["logs"]).To(ContainSubstring("wrote vault secret"), "the logs must have been captured")
+	})
+})
+
+var _ = Describe("Metrics", func() {
+	It("counts API requests by route template and objects by Ready reason", func() {
+		ns, vault := newNamespace(), sim.NewVault()
+		createSecret(ns, "source", "value", "v")
+		obj := newNairiSecret(ns, "db", vault, "METRICS")
+		Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+		synced := eventuallySynced(obj)
+		empty := newNairiSecret(ns, "empty", vault, "EMPTY")
+		empty.Spec.SecretRef.Name = "missing"
+		Expect(k8sClient.Create(ctx, empty)).To(Succeed())
+		eventuallyReason(empty, secretsv1alpha1.ReasonSecretNotFound)
+
+		text := gatherMetrics()
+		Expect(text).To(MatchRegexp(`nairi_api_requests_total\{code="201",method="POST",route="/vaults/\{id\}/secrets"\} [1-9]`))
+		Expect(text).To(ContainSubstring(`nairi_api_request_duration_seconds_bucket{method="POST",route="/vaults/{id}/secrets"`))
+		Expect(text).To(MatchRegexp(`nairi_secrets_objects\{reason="Synced"\} [1-9]`))
+		Expect(text).To(MatchRegexp(`nairi_secrets_objects\{reason="SecretNotFound"\} [1-9]`))
+		Expect(text).NotTo(ContainSubstring(vault))
+		Expect(text).NotTo(ContainSubstring(synced.Status.SecretID))
+	})
+})

@@ -1,0 +1,122 @@
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"sync"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	secretsv1alpha1 "github.com/nairi-secrets-operator/nairi-secrets-operator/api/v1alpha1"
+)
+
+// maxCachedClients bounds the client cache; past it the cache starts over, which only
+// costs new clients (and their rate-limit state) for the keys still in use.
+const maxCachedClients = 256
+
+// Credentials finds the API key of a NairiSecret and hands out one client per key, so
+// the client-side rate limit and the pause after a 429 are shared by everything that
+// uses that key (the limit belongs to the key).
+type Credentials struct {
+	// Reader reads API-key Secrets without a cache.
+	Reader client.Reader
+	// OperatorKey returns the operator's own key ("" when it has none). It is called on
+	// every use, so a key file that Kubernetes updates is picked up without a restart.
+	OperatorKey func() (string, error)
+	// NewClient makes a client for an API key.
+	NewClient func(apiKey string) (VaultClient, error)
+
+	mu      sync.Mutex
+	clients map[string]VaultClient
+}
+
+// vaultAPI is a client together with an id of its key that is safe to keep and compare
+// (a hash, never the key).
+type vaultAPI struct {
+	VaultClient
+	keyID string
+}
+
+// ClientFor returns the client for obj's API key: spec.apiKeySecretRef's, else the
+// operator's. A missing or unusable key is reported as Unauthorized with what is missing.
+func (c *Credentials) ClientFor(ctx context.Context, obj *secretsv1alpha1.NairiSecret) (vaultAPI, *failure) {
+	key, f := c.apiKey(ctx, obj)
+	if f != nil {
+		return vaultAPI{}, f
+	}
+	sum := sha256.Sum256([]byte(key))
+	id := hex.EncodeToString(sum[:8])
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cl, ok := c.clients[id]; ok {
+		return vaultAPI{cl, id}, nil
+	}
+	cl, err := c.NewClient(key)
+	if err != nil {
+		// The client's errors never contain the key (internal/nairi checks that).
+		return vaultAPI{}, &failure{reason: secretsv1alpha1.ReasonUnauthorized, retryAfter: jitter(slowRetry),
+			message: fmt.Sprintf("The Nairi API key cannot be used: %v. %s", err, keyHint(obj))}
+	}
+	if c.clients == nil || len(c.clients) >= maxCachedClients {
+		c.clients = map[string]VaultClient{}
+	}
+	c.clients[id] = cl
+	return vaultAPI{cl, id}, nil
+}
+
+func (c *Credentials) apiKey(ctx context.Context, obj *secretsv1alpha1.NairiSecret) (string, *failure) {
+	if ref := obj.Spec.APIKeySecretRef; ref != nil {
+		data, f := readSecretKey(ctx, c.Reader, obj.Namespace, *ref, secretsv1alpha1.ReasonUnauthorized,
+			secretsv1alpha1.ReasonUnauthorized, "the API key Secret (spec.apiKeySecretRef)")
+		if f != nil {
+			if f.err == nil {
+				f.retryAfter = jitter(slowRetry)
+			}
+			return "", f
+		}
+		if key := strings.TrimSpace(string(data)); key != "" {
+			return key, nil
+		}
+		return "", &failure{reason: secretsv1alpha1.ReasonUnauthorized, message: fmt.Sprintf(
+			"Key %q of the API key Secret %s/%s is empty. Put an nr_ API key in it.", ref.Key, obj.Namespace, ref.Name)}
+	}
+	key, err := c.OperatorKey()
+	if err != nil {
+		return "", &failure{reason: secretsv1alpha1.ReasonUnauthorized, retryAfter: jitter(slowRetry),
+			message: fmt.Sprintf("Could not read the operator's API key: %v. %s", err, keyHint(obj))}
+	}
+	if key == "" {
+		return "", &failure{reason: secretsv1alpha1.ReasonUnauthorized, retryAfter: jitter(slowRetry),
+			message: "No Nairi API key: the operator has none (NAIRI_API_KEY or --nairi-api-key-file) and " +
+				"spec.apiKeySecretRef is not set. Provide one of them; retrying every 5 minutes."}
+	}
+	return key, nil
+}
+
+func keyHint(obj *secretsv1alpha1.NairiSecret) string {
+	if obj.Spec.APIKeySecretRef != nil {
+		return fmt.Sprintf("Fix the key in Secret %s/%s; the operator retries as soon as it changes.",
+			obj.Namespace, obj.Spec.APIKeySecretRef.Name)
+	}
+	return "Fix the operator's key (NAIRI_API_KEY or --nairi-api-key-file); retrying every 5 minutes."
+}
