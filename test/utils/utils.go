@@ -23,6 +23,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 )
 
 // ProjectDir returns the repository root, found from this source file's location so it
@@ -60,9 +61,10 @@ func EnvtestAssets() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("no envtest binaries: set KUBEBUILDER_ASSETS or run `make envtest-assets`: %w", err)
 	}
-	for i := len(entries) - 1; i >= 0; i-- {
-		dir := filepath.Join(store, "k8s", entries[i].Name())
-		if isExecutable(filepath.Join(dir, "kube-apiserver")) && isExecutable(filepath.Join(dir, "etcd")) {
+	for _, entry := range slices.Backward(entries) {
+		dir := filepath.Join(store, "k8s", entry.Name())
+		if isExecutable(filepath.Join(dir, "kube-apiserver")) && isExecutable(filepath.Join(dir, "etcd")) &&
+			isExecutable(filepath.Join(dir, "kubectl")) {
 			return dir, nil
 		}
 	}

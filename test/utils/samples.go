@@ -1,0 +1,38 @@
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package utils
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+)
+
+// SampleFile is the sample users copy: a Secret and the NairiSecret that syncs it.
+const SampleFile = "config/samples/secrets_v1alpha1_nairisecret.yaml"
+
+var vaultIDPattern = regexp.MustCompile(`vlt_[0-9A-HJKMNP-TV-Z]{26}`)
+
+// Sample returns config/samples' Secret and NairiSecret with the vault id replaced, so the
+// demo and the e2e suite apply exactly what the README tells users to apply.
+func Sample(vaultID string) (string, error) {
+	data, err := os.ReadFile(filepath.Join(ProjectDir(), SampleFile))
+	if err != nil {
+		return "", err
+	}
+	return vaultIDPattern.ReplaceAllLiteralString(string(data), vaultID), nil
+}
