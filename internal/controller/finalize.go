@@ -53,7 +53,6 @@ func (r *NairiSecretReconciler) finalize(ctx context.Context, obj *secretsv1alph
 	if err := r.Patch(ctx, obj, client.MergeFrom(before)); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(fmt.Errorf("remove finalizer: %w", err))
 	}
-	r.written.Delete(obj.UID)
 	return ctrl.Result{}, nil
 }
 

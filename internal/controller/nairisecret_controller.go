@@ -73,7 +73,7 @@ type NairiSecretReconciler struct {
 	// written remembers, per object, the status this process last wrote, so that a
 	// reconcile working from a cache that has not yet seen that write re-reads the
 	// object instead of pushing again.
-	written sync.Map // types.UID -> statusMark
+	written sync.Map // types.NamespacedName -> statusMark
 }
 
 // cacheSecretsInFull is true only in builds with the fullsecretcache tag, which exist to
@@ -84,7 +84,10 @@ var cacheSecretsInFull = false
 func CachesSecretsInFull() bool { return cacheSecretsInFull }
 
 // statusMark is the part of a written status that decides which API call comes next.
-type statusMark struct{ secretID, digest string }
+type statusMark struct {
+	uid              types.UID
+	secretID, digest string
+}
 
 // +kubebuilder:rbac:groups=secrets.nairi.ai,resources=nairisecrets,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=secrets.nairi.ai,resources=nairisecrets/status,verbs=get;update;patch
@@ -96,9 +99,13 @@ type statusMark struct{ secretID, digest string }
 // written once, by the deferred patch, whatever the outcome.
 func (r *NairiSecretReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, err error) {
 	obj, err := r.fetch(ctx, req.NamespacedName)
-	if obj == nil || err != nil {
-		r.Metrics.Forget(req.NamespacedName)
+	if err != nil {
 		return ctrl.Result{}, err
+	}
+	if obj == nil {
+		r.Metrics.Forget(req.NamespacedName)
+		r.written.Delete(req.NamespacedName)
+		return ctrl.Result{}, nil
 	}
 	base := obj.DeepCopy()
 	defer func() {
@@ -146,8 +153,10 @@ func (r *NairiSecretReconciler) fetch(ctx context.Context, key types.NamespacedN
 	if err := r.Get(ctx, key, obj); err != nil {
 		return nil, client.IgnoreNotFound(err)
 	}
-	mark, ok := r.written.Load(obj.UID)
-	if !ok || mark == (statusMark{obj.Status.SecretID, obj.Status.SyncedDigest}) {
+	mark, ok := r.written.Load(key)
+	// A mark of another object by the same name (deleted and created again) says nothing.
+	if !ok || mark == (statusMark{obj.UID, obj.Status.SecretID, obj.Status.SyncedDigest}) ||
+		mark.(statusMark).uid != obj.UID {
 		return obj, nil
 	}
 	if err := r.APIReader.Get(ctx, key, obj); err != nil {
@@ -168,7 +177,7 @@ func (r *NairiSecretReconciler) patchStatus(ctx context.Context, base, obj *secr
 		}
 		return fmt.Errorf("patch status: %w", err)
 	}
-	r.written.Store(obj.UID, statusMark{obj.Status.SecretID, obj.Status.SyncedDigest})
+	r.written.Store(client.ObjectKeyFromObject(obj), statusMark{obj.UID, obj.Status.SecretID, obj.Status.SyncedDigest})
 	return nil
 }
 
