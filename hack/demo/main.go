@@ -49,8 +49,8 @@ import (
 )
 
 const (
-	// demoVault and demoKey are what the simulator serves; the manager gets the key the
-	// way a Deployment would, through NAIRI_API_KEY.
+	// demoVault and demoKey are what the simulator serves; the manager gets the key through
+	// NAIRI_API_KEY, as when it runs out of cluster.
 	demoVault = "vlt_01KQ27AQH800XQTQPJZ0DH14SJ"
 	demoKey   = "nr_demo_key_for_the_local_simulator"
 	// demoNamespace receives the sample; the operator's own namespace is utils.OperatorNamespace.

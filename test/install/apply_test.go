@@ -17,6 +17,9 @@ limitations under the License.
 package install_test
 
 import (
+	"slices"
+	"strings"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
@@ -87,6 +90,28 @@ var _ = Describe("Rendered manifests applied to a real API server", Ordered, Con
 		Expect(apierrors.IsForbidden(err)).To(BeTrue(), "expected PodSecurity to refuse, got %v", err)
 	})
 
+	It("proves the API key check bites", func() {
+		spec := podSpecOf(ofKind(decodeObjects(installYAML()), "Deployment")[0])
+		Expect(operationalGaps(spec)).To(BeEmpty())
+
+		broken := *spec.DeepCopy()
+		broken.Volumes[0].Secret.Optional = nil
+		Expect(operationalGaps(broken)).To(ContainElement(ContainSubstring("not optional")))
+
+		broken = *spec.DeepCopy()
+		broken.Containers[0].VolumeMounts[0].SubPath = "apiKey"
+		Expect(operationalGaps(broken)).To(ContainElement(ContainSubstring("subPath")))
+
+		broken = *spec.DeepCopy()
+		broken.Containers[0].Args = slices.DeleteFunc(broken.Containers[0].Args,
+			func(a string) bool { return strings.HasPrefix(a, apiKeyFileFlag) })
+		Expect(operationalGaps(broken)).To(ContainElement(ContainSubstring(apiKeyFileFlag)))
+
+		broken = *spec.DeepCopy()
+		broken.Containers[0].Env = append(broken.Containers[0].Env, corev1.EnvVar{Name: "NAIRI_API_KEY", Value: "x"})
+		Expect(operationalGaps(broken)).To(ContainElement(ContainSubstring("NAIRI_API_KEY")))
+	})
+
 	It("renders the optional ServiceMonitor and NetworkPolicy only when enabled", func() {
 		Expect(ofKind(decodeObjects(kustomizeBuild()), "ServiceMonitor")).To(BeEmpty())
 		optional := decodeObjects(kustomizeBuildWithOptional())
@@ -102,6 +127,8 @@ var _ = Describe("Rendered manifests applied to a real API server", Ordered, Con
 		Expect(ofKind(custom, "ServiceMonitor")).To(HaveLen(1))
 		Expect(ofKind(custom, "NetworkPolicy")).To(HaveLen(1))
 		Expect(ofKind(custom, "Secret")).To(HaveLen(1))
+		secret, key, _ := apiKeySource(podSpecOf(ofKind(custom, "Deployment")[0]))
+		Expect([]string{secret, key}).To(Equal([]string{"operator-key", "key"}), "nairi.apiKey.secretName/secretKey")
 		args := podSpecOf(ofKind(custom, "Deployment")[0]).Containers[0].Args
 		Expect(args).To(ContainElements(
 			"--nairi-api-url=https://nairi.internal.example.com",

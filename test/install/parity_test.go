@@ -105,9 +105,23 @@ var _ = Describe("Helm chart and kustomize agree", func() {
 		Expect(g.ReadinessProbe).To(Equal(w.ReadinessProbe))
 		Expect(g.Resources).To(Equal(w.Resources))
 		Expect(g.Env).To(Equal(w.Env))
+		Expect(g.VolumeMounts).To(Equal(w.VolumeMounts))
+		Expect(got.Volumes).To(Equal(want.Volumes))
 		Expect(g.Ports).To(Equal(w.Ports))
 		Expect(g.Image).To(Equal(w.Image), "chart appVersion and Makefile VERSION differ")
 		Expect(g.Args).To(ContainElements(w.Args), "the chart drops a kustomize flag")
+	})
+
+	It("mounts the API key from the same optional Secret and key, at the path the flag names", func() {
+		for name, objs := range map[string][]*unstructured.Unstructured{"kustomize": fromKustomize, "helm": fromHelm} {
+			spec := podSpecOf(ofKind(objs, "Deployment")[0])
+			secret, key, gaps := apiKeySource(spec)
+			Expect(gaps).To(BeEmpty(), name)
+			Expect(secret).To(Equal("nairi-api-key"), name)
+			Expect(key).To(Equal("apiKey"), name)
+			Expect(spec.Containers[0].Args).To(ContainElement(apiKeyFileFlag+"/var/run/secrets/nairi/apiKey"), name)
+			Expect(spec.Containers[0].Env).NotTo(ContainElement(HaveField("Name", "NAIRI_API_KEY")), name)
+		}
 	})
 })
 

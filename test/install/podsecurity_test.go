@@ -19,6 +19,7 @@ package install_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	. "github.com/onsi/gomega"
 
@@ -129,13 +130,64 @@ func operationalGaps(spec corev1.PodSpec) []string {
 	if ns == nil || ns.FieldRef == nil || ns.FieldRef.FieldPath != "metadata.namespace" {
 		gaps = append(gaps, "POD_NAMESPACE is not taken from metadata.namespace")
 	}
-	if key := env["NAIRI_API_KEY"].ValueFrom; key == nil || key.SecretKeyRef == nil || !isTrue(key.SecretKeyRef.Optional) {
-		gaps = append(gaps, "NAIRI_API_KEY is not an optional Secret reference")
+	if _, set := env["NAIRI_API_KEY"]; set {
+		gaps = append(gaps, "NAIRI_API_KEY is set: the key must come from the mounted Secret, which a restart-free rotation needs")
 	}
+	_, _, keyGaps := apiKeySource(spec)
+	gaps = append(gaps, keyGaps...)
 	if !slices.Contains(c.Args, "--leader-elect") {
 		gaps = append(gaps, "leader election is off")
 	}
 	return gaps
+}
+
+// apiKeyFileFlag is the manager's flag naming the file with its API key.
+const apiKeyFileFlag = "--nairi-api-key-file="
+
+// apiKeySource follows the manager's --nairi-api-key-file to the Secret volume that
+// provides it and returns that Secret's name and key. gaps lists why the file does not
+// come from an optional Secret volume mounted read-only and refreshed by the kubelet
+// (a subPath mount is never refreshed); empty means it does.
+func apiKeySource(spec corev1.PodSpec) (secretName, key string, gaps []string) {
+	c := spec.Containers[0]
+	file := ""
+	for _, arg := range c.Args { // the last occurrence wins, as with Go's flag package
+		if f, ok := strings.CutPrefix(arg, apiKeyFileFlag); ok {
+			file = f
+		}
+	}
+	if file == "" {
+		return "", "", []string{"no " + apiKeyFileFlag + " flag"}
+	}
+	var mount *corev1.VolumeMount
+	rel := ""
+	for i, m := range c.VolumeMounts {
+		if r, ok := strings.CutPrefix(file, strings.TrimSuffix(m.MountPath, "/")+"/"); ok && r != "" {
+			mount, rel = &c.VolumeMounts[i], r
+		}
+	}
+	if mount == nil {
+		return "", "", []string{"no volume is mounted at the directory of " + file}
+	}
+	if !mount.ReadOnly {
+		gaps = append(gaps, "the API key volume is not mounted read-only")
+	}
+	if mount.SubPath != "" || mount.SubPathExpr != "" {
+		gaps = append(gaps, "the API key volume is mounted with a subPath, which the kubelet never refreshes")
+	}
+	idx := slices.IndexFunc(spec.Volumes, func(v corev1.Volume) bool { return v.Name == mount.Name })
+	if idx < 0 || spec.Volumes[idx].Secret == nil {
+		return "", "", append(gaps, "volume "+mount.Name+" is not a Secret volume")
+	}
+	src := spec.Volumes[idx].Secret
+	if !isTrue(src.Optional) {
+		gaps = append(gaps, "the API key Secret volume is not optional")
+	}
+	item := slices.IndexFunc(src.Items, func(k corev1.KeyToPath) bool { return k.Path == rel })
+	if item < 0 {
+		return src.SecretName, "", append(gaps, "the API key Secret volume maps no key to "+rel)
+	}
+	return src.SecretName, src.Items[item].Key, gaps
 }
 
 func isTrue(b *bool) bool { return b != nil && *b }

@@ -40,7 +40,8 @@ type ManagerOptions struct {
 	Kubeconfig string
 	// APIURL is the Nairi API base URL (the simulator's).
 	APIURL string
-	// APIKey is the operator's API key, passed through NAIRI_API_KEY as a Deployment would.
+	// APIKey is the operator's API key, passed through NAIRI_API_KEY as for a manager run
+	// out of cluster.
 	APIKey string
 	// LogPath receives the manager's output.
 	LogPath string
