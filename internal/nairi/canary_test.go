@@ -88,7 +88,7 @@ func TestCanaryValueAndKeyNeverLeak(t *testing.T) {
 		}
 	}
 	release := make(chan struct{})
-	var servers []*httptest.Server
+	servers := make([]*httptest.Server, 0, 8)
 	defer func() {
 		close(release) // first: httptest.Server.Close waits for blocked handlers
 		for _, srv := range servers {

@@ -36,6 +36,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -120,8 +121,7 @@ func New(baseURL, apiKey string, opts ...Option) (*Client, error) {
 func parseBaseURL(raw string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
+		if ue, ok := errors.AsType[*url.Error](err); ok {
 			err = ue.Err // url.Error repeats the whole input
 		}
 		return "", fmt.Errorf("nairi: invalid API base URL: %w", err)
@@ -227,7 +227,7 @@ func (c *Client) do(ctx context.Context, method, route, path string, in any, sen
 	}
 	apiErr := &APIError{
 		StatusCode: resp.StatusCode,
-		Message:    errorMessage(resp.StatusCode, ct, data, append(sensitive[:len(sensitive):len(sensitive)], c.apiKey)...),
+		Message:    errorMessage(resp.StatusCode, ct, data, append(slices.Clip(sensitive), c.apiKey)...),
 		Method:     method,
 		Route:      route,
 	}
@@ -246,8 +246,7 @@ func (c *Client) do(ctx context.Context, method, route, path string, in any, sen
 // client's per-request timeout (retryable).
 func (c *Client) transportError(ctx, reqCtx context.Context, method, route string, err error) error {
 	cause := err
-	var ue *url.Error
-	if errors.As(err, &ue) {
+	if ue, ok := errors.AsType[*url.Error](err); ok {
 		cause = ue.Err
 	}
 	switch {
@@ -283,10 +282,8 @@ func secretPath(vaultID, secretID string) string {
 // checkIDs refuses empty ids before any request: they would address a
 // different route altogether.
 func checkIDs(method, route string, ids ...string) error {
-	for _, id := range ids {
-		if id == "" {
-			return fmt.Errorf("nairi: %s %s: empty id", method, route)
-		}
+	if slices.Contains(ids, "") {
+		return fmt.Errorf("nairi: %s %s: empty id", method, route)
 	}
 	return nil
 }

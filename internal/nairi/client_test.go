@@ -98,7 +98,7 @@ func TestRequestsCarryPrefixAuthUserAgentAndJSONHeaders(t *testing.T) {
 
 func TestIDsAreEscapedIntoOnePathSegment(t *testing.T) {
 	var path string
-	srv, _ := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
+	srv := testServer(t, func(w http.ResponseWriter, r *http.Request) {
 		path = r.URL.EscapedPath()
 		w.WriteHeader(http.StatusNoContent)
 	})
@@ -116,7 +116,7 @@ func TestIDsAreEscapedIntoOnePathSegment(t *testing.T) {
 func TestTransportFailures(t *testing.T) {
 	t.Run("client timeout is a retryable TransportError", func(t *testing.T) {
 		release := make(chan struct{})
-		srv, _ := countingServer(t, func(http.ResponseWriter, *http.Request) { <-release })
+		srv := testServer(t, func(http.ResponseWriter, *http.Request) { <-release })
 		t.Cleanup(func() { close(release) }) // runs before srv.Close, which waits for handlers
 		_, err := newClient(t, srv.URL, nairi.WithTimeout(20*time.Millisecond)).ListSecrets(context.Background(), testVault)
 		var te *nairi.TransportError
@@ -129,7 +129,7 @@ func TestTransportFailures(t *testing.T) {
 	})
 	t.Run("caller cancellation is not retryable", func(t *testing.T) {
 		arrived, release := make(chan struct{}), make(chan struct{})
-		srv, _ := countingServer(t, func(http.ResponseWriter, *http.Request) { close(arrived); <-release })
+		srv := testServer(t, func(http.ResponseWriter, *http.Request) { close(arrived); <-release })
 		t.Cleanup(func() { close(release) })
 		ctx, cancel := context.WithCancel(context.Background())
 		go func() { <-arrived; cancel() }()
@@ -139,7 +139,7 @@ func TestTransportFailures(t *testing.T) {
 		}
 	})
 	t.Run("dropped connection is a retryable TransportError", func(t *testing.T) {
-		srv, _ := countingServer(t, func(w http.ResponseWriter, _ *http.Request) {
+		srv := testServer(t, func(w http.ResponseWriter, _ *http.Request) {
 			conn, _, err := http.NewResponseController(w).Hijack()
 			if err == nil {
 				_ = conn.Close()

@@ -168,8 +168,7 @@ func IsRetryable(err error) bool {
 		}
 		return false
 	}
-	var te *TransportError
-	if errors.As(err, &te) {
+	if te, ok := errors.AsType[*TransportError](err); ok {
 		return !errors.Is(te.Err, context.Canceled)
 	}
 	return false

@@ -19,7 +19,6 @@ package nairi_test
 import (
 	"net/http"
 	"net/http/httptest"
-	"sync/atomic"
 	"testing"
 
 	"github.com/nairi-secrets-operator/nairi-secrets-operator/internal/nairi"
@@ -45,16 +44,12 @@ func newClient(t *testing.T, baseURL string, opts ...nairi.Option) *nairi.Client
 	return c
 }
 
-// countingServer serves h and counts the requests that reached it.
-func countingServer(t *testing.T, h http.HandlerFunc) (*httptest.Server, *atomic.Int64) {
+// testServer serves h until the test ends.
+func testServer(t *testing.T, h http.HandlerFunc) *httptest.Server {
 	t.Helper()
-	var n atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
-		h(w, r)
-	}))
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return srv, &n
+	return srv
 }
 
 // respond returns a handler answering status, headers and body.
@@ -76,5 +71,3 @@ func simulator(t *testing.T, opts ...nairisim.Option) (*nairisim.Server, *nairi.
 	t.Cleanup(srv.Close)
 	return sim, newClient(t, srv.URL), sim.NewVault()
 }
-
-func ptr[T any](v T) *T { return &v }

@@ -59,7 +59,7 @@ func defaultOptions() options {
 // a POST into a GET and could carry the Authorization header elsewhere, so a
 // 3xx is reported as an unexpected response instead.
 func defaultHTTPClient() *http.Client {
-	var transport http.RoundTripper = http.DefaultTransport
+	var transport = http.DefaultTransport
 	if t, ok := transport.(*http.Transport); ok {
 		transport = t.Clone()
 	}

@@ -31,7 +31,7 @@ import (
 func bodyRecorder(t *testing.T, answer http.HandlerFunc) (string, *[]string) {
 	t.Helper()
 	var bodies []string
-	srv, _ := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
+	srv := testServer(t, func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		bodies = append(bodies, string(b))
 		answer(w, r)
@@ -46,13 +46,13 @@ func TestUpdateSendsOnlyTheGivenFields(t *testing.T) {
 		want string
 	}{
 		{"nothing is the documented no-op", nairi.UpdateSecretRequest{}, `{}`},
-		{"value only", nairi.UpdateSecretRequest{Value: ptr("new")}, `{"value":"new"}`},
-		{"empty value is sent, for the API to refuse", nairi.UpdateSecretRequest{Value: ptr("")}, `{"value":""}`},
+		{"value only", nairi.UpdateSecretRequest{Value: new("new")}, `{"value":"new"}`},
+		{"empty value is sent, for the API to refuse", nairi.UpdateSecretRequest{Value: new("")}, `{"value":""}`},
 		{"domains only", nairi.UpdateSecretRequest{AllowedDomains: []string{"*.example.com"}, SetAllowedDomains: true},
 			`{"allowed_domains":["*.example.com"]}`},
 		{"nil domains clear as [] never null", nairi.UpdateSecretRequest{SetAllowedDomains: true}, `{"allowed_domains":[]}`},
 		{"domains without SetAllowedDomains are not sent", nairi.UpdateSecretRequest{AllowedDomains: []string{"x.com"}}, `{}`},
-		{"both", nairi.UpdateSecretRequest{Value: ptr("new"), AllowedDomains: []string{"a.com", "b.com"}, SetAllowedDomains: true},
+		{"both", nairi.UpdateSecretRequest{Value: new("new"), AllowedDomains: []string{"a.com", "b.com"}, SetAllowedDomains: true},
 			`{"value":"new","allowed_domains":["a.com","b.com"]}`},
 	}
 	for _, tt := range tests {

@@ -100,9 +100,9 @@ func TestErrorResponsesAreClassifiedWithCleanMessages(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv, _ := countingServer(t, tt.handler)
+			srv := testServer(t, tt.handler)
 			_, err := newClient(t, srv.URL).UpdateSecret(context.Background(), testVault, testSecret,
-				nairi.UpdateSecretRequest{Value: ptr("v")})
+				nairi.UpdateSecretRequest{Value: new("v")})
 			var apiErr *nairi.APIError
 			if !errors.As(err, &apiErr) {
 				t.Fatalf("err = %v (%T), want *APIError", err, err)
@@ -127,7 +127,7 @@ func TestErrorResponsesAreClassifiedWithCleanMessages(t *testing.T) {
 func TestSuccessResponses(t *testing.T) {
 	ctx := context.Background()
 	t.Run("201 create returns the secret", func(t *testing.T) {
-		srv, _ := countingServer(t, respond(201, secretJSON))
+		srv := testServer(t, respond(201, secretJSON))
 		s, err := newClient(t, srv.URL).CreateSecret(ctx, testVault, nairi.CreateSecretRequest{EnvKey: "DATABASE_URL", Value: "v"})
 		want := time.Date(2026, 4, 25, 11, 45, 19, 0, time.UTC)
 		if err != nil || s.ID != testSecret || s.EnvKey != "DATABASE_URL" || !s.UpdatedAt.Equal(want) || s.AllowedDomains == nil {
@@ -135,20 +135,20 @@ func TestSuccessResponses(t *testing.T) {
 		}
 	})
 	t.Run("any 2xx create is accepted", func(t *testing.T) {
-		srv, _ := countingServer(t, respond(200, secretJSON))
+		srv := testServer(t, respond(200, secretJSON))
 		if _, err := newClient(t, srv.URL).CreateSecret(ctx, testVault, nairi.CreateSecretRequest{EnvKey: "A", Value: "v"}); err != nil {
 			t.Fatal(err)
 		}
 	})
 	t.Run("200 update returns the secret", func(t *testing.T) {
-		srv, _ := countingServer(t, respond(200, secretJSON))
+		srv := testServer(t, respond(200, secretJSON))
 		if s, err := newClient(t, srv.URL).UpdateSecret(ctx, testVault, testSecret, nairi.UpdateSecretRequest{}); err != nil || s.ID != testSecret {
 			t.Fatalf("got %+v, %v", s, err)
 		}
 	})
 	t.Run("204 and 200 delete succeed", func(t *testing.T) {
 		for _, status := range []int{204, 200} {
-			srv, _ := countingServer(t, respond(status, ``))
+			srv := testServer(t, respond(status, ``))
 			if err := newClient(t, srv.URL).DeleteSecret(ctx, testVault, testSecret); err != nil {
 				t.Errorf("%d: %v", status, err)
 			}
@@ -172,7 +172,7 @@ func TestListResponses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv, _ := countingServer(t, respond(200, tt.body, "Content-Type", "application/json"))
+			srv := testServer(t, respond(200, tt.body, "Content-Type", "application/json"))
 			list, err := newClient(t, srv.URL).ListSecrets(context.Background(), testVault)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {

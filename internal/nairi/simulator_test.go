@@ -56,7 +56,7 @@ func TestRoundTripAgainstSimulator(t *testing.T) {
 		t.Errorf("unset domains = %#v, want []", list[1].AllowedDomains)
 	}
 
-	updated, err := c.UpdateSecret(ctx, vault, created.ID, nairi.UpdateSecretRequest{Value: ptr("postgresql://two")})
+	updated, err := c.UpdateSecret(ctx, vault, created.ID, nairi.UpdateSecretRequest{Value: new("postgresql://two")})
 	if err != nil || !updated.UpdatedAt.After(created.UpdatedAt) || !updated.CreatedAt.Equal(created.CreatedAt) {
 		t.Fatalf("updated = %+v, %v; want updated_at after %v", updated, err, created.UpdatedAt)
 	}
@@ -93,11 +93,11 @@ func TestUpdatedAtMovesOnlyOnRealChanges(t *testing.T) {
 		changes bool
 	}{
 		{"empty PATCH", nairi.UpdateSecretRequest{}, false},
-		{"identical value", nairi.UpdateSecretRequest{Value: ptr("same")}, false},
+		{"identical value", nairi.UpdateSecretRequest{Value: new("same")}, false},
 		{"identical domains", nairi.UpdateSecretRequest{AllowedDomains: []string{"a.com"}, SetAllowedDomains: true}, false},
-		{"new value", nairi.UpdateSecretRequest{Value: ptr("other")}, true},
+		{"new value", nairi.UpdateSecretRequest{Value: new("other")}, true},
 		{"new domains", nairi.UpdateSecretRequest{AllowedDomains: []string{"b.com"}, SetAllowedDomains: true}, true},
-		{"same again", nairi.UpdateSecretRequest{Value: ptr("other"), AllowedDomains: []string{"b.com"}, SetAllowedDomains: true}, false},
+		{"same again", nairi.UpdateSecretRequest{Value: new("other"), AllowedDomains: []string{"b.com"}, SetAllowedDomains: true}, false},
 	}
 	last := s.UpdatedAt
 	for _, tt := range tests { // in order: each step starts from the previous state
@@ -137,7 +137,7 @@ func TestDocumentedErrorsFromSimulator(t *testing.T) {
 			return err
 		}, 400, "value cannot be empty", nairi.IsEmptyValue},
 		{"update empty value", func() error {
-			_, err := c.UpdateSecret(ctx, vault, existing.ID, nairi.UpdateSecretRequest{Value: ptr("")})
+			_, err := c.UpdateSecret(ctx, vault, existing.ID, nairi.UpdateSecretRequest{Value: new("")})
 			return err
 		}, 400, "value cannot be empty", nairi.IsEmptyValue},
 		{"create in unknown vault", func() error {

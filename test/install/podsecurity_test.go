@@ -131,7 +131,8 @@ func operationalGaps(spec corev1.PodSpec) []string {
 		gaps = append(gaps, "POD_NAMESPACE is not taken from metadata.namespace")
 	}
 	if _, set := env["NAIRI_API_KEY"]; set {
-		gaps = append(gaps, "NAIRI_API_KEY is set: the key must come from the mounted Secret, which a restart-free rotation needs")
+		gaps = append(gaps,
+			"NAIRI_API_KEY is set: the key must come from the mounted Secret, which a restart-free rotation needs")
 	}
 	_, _, keyGaps := apiKeySource(spec)
 	gaps = append(gaps, keyGaps...)

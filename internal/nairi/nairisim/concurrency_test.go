@@ -103,7 +103,7 @@ func TestConcurrentUse(t *testing.T) {
 				if _, err := c.ListSecrets(ctx, vault); err != nil {
 					errs <- err
 				}
-				if _, err := c.UpdateSecret(ctx, vault, s.ID, nairi.UpdateSecretRequest{Value: strPtr("w")}); err != nil {
+				if _, err := c.UpdateSecret(ctx, vault, s.ID, nairi.UpdateSecretRequest{Value: new("w")}); err != nil {
 					errs <- err
 				}
 				sim.Value(vault, s.ID)
@@ -137,5 +137,3 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("POST count = %d, want %d", got, workers*rounds)
 	}
 }
-
-func strPtr(s string) *string { return &s }

@@ -97,6 +97,8 @@ var (
 )
 
 // TestDocumentedCalls drives every call the way nairi-api.md §2 shows it.
+//
+//nolint:gocyclo // one linear walk through the documented calls, in the document's order
 func TestDocumentedCalls(t *testing.T) {
 	sim, a := start(t)
 	vault := sim.NewVault()

@@ -100,8 +100,7 @@ func TestDropClosesTheConnectionWithoutAnswer(t *testing.T) {
 	}
 	sim.Inject(nairisim.Fault{Method: "POST", Drop: true})
 	_, err = c.CreateSecret(context.Background(), vault, nairi.CreateSecretRequest{EnvKey: "A", Value: "v"})
-	var te *nairi.TransportError
-	if !errors.As(err, &te) {
+	if _, ok := errors.AsType[*nairi.TransportError](err); !ok {
 		t.Fatalf("err = %v, want a TransportError", err)
 	}
 	if got := sim.Secrets(vault); len(got) != 0 {
