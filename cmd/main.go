@@ -149,7 +149,7 @@ func run(o *options) error {
 		LeaderElectionID:              "nairi-secrets-operator.secrets.nairi.ai",
 		LeaderElectionNamespace:       o.operatorNamespace,
 		LeaderElectionReleaseOnCancel: true, // the process ends as soon as the manager stops
-		Cache:                         cache.Options{DefaultNamespaces: namespaces(o.watchNamespaces)},
+		Cache:                         controller.CacheOptions(namespaces(o.watchNamespaces)),
 		// Secret data is only ever read uncached; this keeps any accidental cached read
 		// from building an informer that holds every Secret of the cluster.
 		Client: client.Options{Cache: secretCacheOptions()},

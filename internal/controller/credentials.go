@@ -23,14 +23,14 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	secretsv1alpha1 "github.com/nairi-secrets-operator/nairi-secrets-operator/api/v1alpha1"
 )
 
-// maxCachedClients bounds the client cache; past it the cache starts over, which only
-// costs new clients (and their rate-limit state) for the keys still in use.
+// maxCachedClients bounds the client cache; past it the least recently used go.
 const maxCachedClients = 256
 
 // Credentials finds the API key of a NairiSecret and hands out one client per key, so
@@ -46,7 +46,12 @@ type Credentials struct {
 	NewClient func(apiKey string) (VaultClient, error)
 
 	mu      sync.Mutex
-	clients map[string]VaultClient
+	clients map[string]*cachedClient
+}
+
+type cachedClient struct {
+	VaultClient
+	lastUsed time.Time
 }
 
 // vaultAPI is a client together with an id of its key that is safe to keep and compare
@@ -69,7 +74,8 @@ func (c *Credentials) ClientFor(ctx context.Context, obj *secretsv1alpha1.NairiS
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if cl, ok := c.clients[id]; ok {
-		return vaultAPI{cl, id}, nil
+		cl.lastUsed = time.Now()
+		return vaultAPI{cl.VaultClient, id}, nil
 	}
 	cl, err := c.NewClient(key)
 	if err != nil {
@@ -77,11 +83,26 @@ func (c *Credentials) ClientFor(ctx context.Context, obj *secretsv1alpha1.NairiS
 		return vaultAPI{}, &failure{reason: secretsv1alpha1.ReasonUnauthorized, retryAfter: jitter(slowRetry),
 			message: fmt.Sprintf("The Nairi API key cannot be used: %v. %s", err, keyHint(obj))}
 	}
-	if c.clients == nil || len(c.clients) >= maxCachedClients {
-		c.clients = map[string]VaultClient{}
+	if c.clients == nil {
+		c.clients = map[string]*cachedClient{}
 	}
-	c.clients[id] = cl
+	c.evictLocked()
+	c.clients[id] = &cachedClient{VaultClient: cl, lastUsed: time.Now()}
 	return vaultAPI{cl, id}, nil
+}
+
+// evictLocked makes room by dropping the least recently used clients: keys rotated away
+// go, while the keys in use keep their clients and with them their rate-limit state.
+func (c *Credentials) evictLocked() {
+	for len(c.clients) >= maxCachedClients {
+		oldest := ""
+		for id, cl := range c.clients {
+			if oldest == "" || cl.lastUsed.Before(c.clients[oldest].lastUsed) {
+				oldest = id
+			}
+		}
+		delete(c.clients, oldest)
+	}
 }
 
 func (c *Credentials) apiKey(ctx context.Context, obj *secretsv1alpha1.NairiSecret) (string, *failure) {
@@ -97,7 +118,7 @@ func (c *Credentials) apiKey(ctx context.Context, obj *secretsv1alpha1.NairiSecr
 		if key := strings.TrimSpace(string(data)); key != "" {
 			return key, nil
 		}
-		return "", &failure{reason: secretsv1alpha1.ReasonUnauthorized, message: fmt.Sprintf(
+		return "", &failure{reason: secretsv1alpha1.ReasonUnauthorized, retryAfter: jitter(slowRetry), message: fmt.Sprintf(
 			"Key %q of the API key Secret %s/%s is empty. Put an nr_ API key in it.", ref.Key, obj.Namespace, ref.Name)}
 	}
 	key, err := c.OperatorKey()

@@ -100,7 +100,7 @@ func (d *Digester) loadKey(ctx context.Context) ([]byte, error) {
 	name := types.NamespacedName{Namespace: d.Namespace, Name: HMACKeySecretName}
 	for range 2 {
 		secret := &corev1.Secret{}
-		err := d.Reader.Get(ctx, name, secret)
+		err := d.Reader.Get(quiet(ctx), name, secret)
 		if err == nil {
 			key := secret.Data[hmacKeyDataKey]
 			if len(key) < hmacKeySize {
@@ -123,7 +123,7 @@ func (d *Digester) loadKey(ctx context.Context) ([]byte, error) {
 			Type: corev1.SecretTypeOpaque,
 			Data: map[string][]byte{hmacKeyDataKey: key},
 		}
-		err = d.Client.Create(ctx, secret)
+		err = d.Client.Create(quiet(ctx), secret)
 		if err == nil {
 			d.key = key
 			return key, nil

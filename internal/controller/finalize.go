@@ -50,7 +50,7 @@ func (r *NairiSecretReconciler) finalize(ctx context.Context, obj *secretsv1alph
 	}
 	before := obj.DeepCopy()
 	controllerutil.RemoveFinalizer(obj, secretsv1alpha1.Finalizer)
-	if err := r.Patch(ctx, obj, client.MergeFrom(before)); err != nil {
+	if err := r.Patch(ctx, obj, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(fmt.Errorf("remove finalizer: %w", err))
 	}
 	return ctrl.Result{}, nil
@@ -69,6 +69,8 @@ func (r *NairiSecretReconciler) deleteRemote(ctx context.Context, obj *secretsv1
 		return &failure{err: err, message: "could not check who owns the vault secret."}
 	}
 	if owner != nil && owner.UID != obj.UID {
+		logf.FromContext(ctx).Info("not deleting the vault secret: another NairiSecret owns it",
+			"owner", client.ObjectKeyFromObject(owner))
 		return nil
 	}
 	api, f := r.Credentials.ClientFor(ctx, obj)

@@ -124,11 +124,17 @@ func (r *NairiSecretReconciler) checkConflict(ctx context.Context, obj *secretsv
 	owner, err := r.claimOwner(ctx, obj)
 	if err != nil {
 		return &failure{reason: secretsv1alpha1.ReasonAPIUnavailable, err: err,
-			message: "Could not list NairiSecrets to check for conflicts; retrying."}
+			message: "Could not list NairiSecrets from the Kubernetes cache to check for conflicts; retrying."}
 	}
 	if owner == nil || owner.UID == obj.UID {
 		return nil
 	}
+	// A loser may have synced before the owner showed up (created in the same second, or
+	// in a namespace watched only later). The owner now has the vault secret and may
+	// delete it; keeping its id and digest would let this object claim Synced later
+	// without writing anything.
+	obj.Status.SecretID, obj.Status.SyncedDigest, obj.Status.RemoteUpdatedAt = "", "", ""
+	obj.Status.LastSyncedTime, obj.Status.LastCheckedTime = nil, nil
 	return &failure{reason: secretsv1alpha1.ReasonConflict, stalled: true,
 		message: fmt.Sprintf("NairiSecret %s/%s, which is older, already syncs %s in vault %s. Delete one of the two; "+
 			"this one takes over when the other is gone.", owner.Namespace, owner.Name, obj.Spec.EnvKey, obj.Spec.VaultID)}

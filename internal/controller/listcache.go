@@ -62,6 +62,7 @@ func (c *ListCache) List(ctx context.Context, api vaultAPI, vaultID string) ([]n
 			return nil, ctx.Err()
 		}
 	}
+	c.sweepLocked()
 	e := &listEntry{done: make(chan struct{})}
 	c.entries[key] = e
 	c.mu.Unlock()
@@ -83,6 +84,17 @@ func (c *ListCache) Invalidate(api vaultAPI, vaultID string) {
 	c.mu.Lock()
 	delete(c.entries, listKey{api.keyID, vaultID})
 	c.mu.Unlock()
+}
+
+// sweepLocked drops Lists past their TTL, so the cache holds only recent Lists however
+// many vaults and keys come and go.
+func (c *ListCache) sweepLocked() {
+	now := c.now()
+	for k, e := range c.entries {
+		if isDone(e) && now.Sub(e.at) >= c.TTL {
+			delete(c.entries, k)
+		}
+	}
 }
 
 func (c *ListCache) now() time.Time {

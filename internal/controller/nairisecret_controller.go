@@ -32,6 +32,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
@@ -85,8 +87,18 @@ func CachesSecretsInFull() bool { return cacheSecretsInFull }
 
 // statusMark is the part of a written status that decides which API call comes next.
 type statusMark struct {
-	uid              types.UID
-	secretID, digest string
+	uid                             types.UID
+	secretID, digest, remoteUpdated string
+	lastChecked                     int64 // seconds: what the API server keeps of a metav1.Time
+}
+
+func markOf(obj *secretsv1alpha1.NairiSecret) statusMark {
+	m := statusMark{uid: obj.UID, secretID: obj.Status.SecretID, digest: obj.Status.SyncedDigest,
+		remoteUpdated: obj.Status.RemoteUpdatedAt}
+	if obj.Status.LastCheckedTime != nil {
+		m.lastChecked = obj.Status.LastCheckedTime.Unix()
+	}
+	return m
 }
 
 // +kubebuilder:rbac:groups=secrets.nairi.ai,resources=nairisecrets,verbs=get;list;watch;update;patch
@@ -137,7 +149,9 @@ func (r *NairiSecretReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	}
 	digest, err := r.Digests.Digest(ctx, value, obj.Spec.AllowedDomains)
 	if err != nil {
-		return ctrl.Result{}, err
+		return r.fail(ctx, obj, &failure{reason: secretsv1alpha1.ReasonAPIUnavailable, err: err,
+			message: fmt.Sprintf("The operator cannot load its digest key: %v. Check that it may read and "+
+				"create Secrets in its own namespace; retrying with backoff.", err)})
 	}
 	if f := r.sync(ctx, obj, api, value, digest); f != nil {
 		return r.fail(ctx, obj, f)
@@ -155,8 +169,7 @@ func (r *NairiSecretReconciler) fetch(ctx context.Context, key types.NamespacedN
 	}
 	mark, ok := r.written.Load(key)
 	// A mark of another object by the same name (deleted and created again) says nothing.
-	if !ok || mark == (statusMark{obj.UID, obj.Status.SecretID, obj.Status.SyncedDigest}) ||
-		mark.(statusMark).uid != obj.UID {
+	if !ok || mark == markOf(obj) || mark.(statusMark).uid != obj.UID {
 		return obj, nil
 	}
 	if err := r.APIReader.Get(ctx, key, obj); err != nil {
@@ -177,7 +190,7 @@ func (r *NairiSecretReconciler) patchStatus(ctx context.Context, base, obj *secr
 		}
 		return fmt.Errorf("patch status: %w", err)
 	}
-	r.written.Store(client.ObjectKeyFromObject(obj), statusMark{obj.UID, obj.Status.SecretID, obj.Status.SyncedDigest})
+	r.written.Store(client.ObjectKeyFromObject(obj), markOf(obj))
 	return nil
 }
 
@@ -195,7 +208,9 @@ func (r *NairiSecretReconciler) reconcileFinalizer(ctx context.Context, obj *sec
 	} else {
 		controllerutil.RemoveFinalizer(obj, secretsv1alpha1.Finalizer)
 	}
-	if err := r.Patch(ctx, obj, client.MergeFrom(before)); err != nil {
+	// The finalizer list is replaced whole by a merge patch: the lock keeps a finalizer
+	// another controller added meanwhile.
+	if err := r.Patch(ctx, obj, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
 		return fmt.Errorf("update finalizer: %w", err)
 	}
 	return nil
@@ -279,6 +294,17 @@ func Setup(mgr ctrl.Manager, o Options) (*NairiSecretReconciler, error) {
 		Lists:                   &ListCache{TTL: o.ListCacheTTL},
 		Metrics:                 o.ObjectMetrics,
 		MaxConcurrentReconciles: o.MaxConcurrentReconciles,
+	}
+	// The digest key is made at start (on the leader), so a missing permission shows in the
+	// log at once; a failure here is retried by the reconciles that need the key.
+	err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
+		if _, err := r.Digests.loadKey(ctx); err != nil {
+			logf.FromContext(ctx).Error(err, "cannot load the digest key; reconciles will retry")
+		}
+		return nil
+	}))
+	if err != nil {
+		return nil, fmt.Errorf("add digest key loader: %w", err)
 	}
 	return r, r.SetupWithManager(mgr)
 }

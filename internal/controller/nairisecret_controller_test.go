@@ -159,8 +159,10 @@ var _ = Describe("Syncing a NairiSecret", func() {
 			old := get(obj).Status.SecretID
 			sim.DeleteOutOfBand(vault, old)
 			Eventually(func() []nairi.Secret { return sim.Secrets(vault) }, timeout).Should(HaveLen(1))
+			// The status is written just after the POST: wait for it rather than race it.
+			Eventually(func() string { return get(obj).Status.SecretID }, timeout).ShouldNot(Equal(old))
 			got := eventuallySynced(obj)
-			Expect(got.Status.SecretID).NotTo(Equal(old))
+			Expect(got.Status.SecretID).To(Equal(sim.Secrets(vault)[0].ID))
 			Expect(vaultValue(obj)).To(Equal("postgresql://v1"))
 			Eventually(func() []string { return eventsOf(obj) }, timeout).Should(ContainElement("Normal Recreated"))
 		})

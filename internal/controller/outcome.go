@@ -67,6 +67,11 @@ func classify(err error, what string, obj *secretsv1alpha1.NairiSecret) *failure
 				"Create it in Nairi or fix spec.vaultID; retrying every 5 minutes.", obj.Spec.VaultID)}
 	}
 	if wait, ok := nairi.IsRateLimited(err); ok {
+		if wait <= 0 { // no Retry-After: back off exponentially like any transient failure
+			return &failure{reason: secretsv1alpha1.ReasonRateLimited, err: err,
+				message: fmt.Sprintf("Nairi is rate limiting this API key (HTTP 429) while trying to %s; "+
+					"retrying with backoff.", what)}
+		}
 		return &failure{reason: secretsv1alpha1.ReasonRateLimited, retryAfter: max(wait, time.Second),
 			message: fmt.Sprintf("Nairi is rate limiting this API key (HTTP 429) while trying to %s; "+
 				"retrying in %s.", what, max(wait, time.Second).Round(time.Second))}

@@ -127,7 +127,9 @@ var _ = Describe("Ready reasons", func() {
 		}),
 		Entry("Rejected: another 4xx, until the spec changes", func() row {
 			return row{setup: func() {
-				createSecret(ns, "source", "value", "v")
+				// A longer value: the client withholds messages of requests with values
+				// too short to search them for.
+				createSecret(ns, "source", "value", "postgresql://v1")
 				sim.Inject(nairisim.Fault{Method: "POST", Route: nairi.RouteSecrets, Status: 400,
 					Body: `{"error":"allowed_domains is invalid"}`})
 			}, reason: secretsv1alpha1.ReasonRejected, stalled: true, message: "(HTTP 400: allowed_domains is invalid)",

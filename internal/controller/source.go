@@ -19,8 +19,10 @@ package controller
 import (
 	"context"
 	"fmt"
+	"unicode"
 	"unicode/utf8"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
@@ -58,7 +60,7 @@ func (r *NairiSecretReconciler) readSource(ctx context.Context, obj *secretsv1al
 func readSecretKey(ctx context.Context, reader client.Reader, ns string, ref secretsv1alpha1.SecretKeySelector,
 	missingSecret, missingKey, what string) ([]byte, *failure) {
 	secret := &corev1.Secret{}
-	err := reader.Get(ctx, types.NamespacedName{Namespace: ns, Name: ref.Name}, secret)
+	err := reader.Get(quiet(ctx), types.NamespacedName{Namespace: ns, Name: ref.Name}, secret)
 	switch {
 	case apierrors.IsNotFound(err):
 		return nil, &failure{reason: missingSecret,
@@ -77,9 +79,17 @@ func readSecretKey(ctx context.Context, reader client.Reader, ns string, ref sec
 	return data, nil
 }
 
+// quiet returns ctx with a logger that drops everything, for calls that carry Secret data:
+// client-go logs request and response bodies at verbosity 8 through the context's logger,
+// and a Secret's body is its data (--zap-log-level=8 would otherwise print it).
+func quiet(ctx context.Context) context.Context {
+	return logr.NewContext(ctx, logr.Discard())
+}
+
 func capitalize(s string) string {
 	if s == "" {
 		return s
 	}
-	return string(s[0]-'a'+'A') + s[1:]
+	r, size := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[size:]
 }

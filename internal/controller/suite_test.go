@@ -35,6 +35,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -125,6 +126,8 @@ var _ = AfterSuite(func() {
 type runningManager struct {
 	cancel context.CancelFunc
 	done   chan struct{}
+	// cache is what the manager holds in memory.
+	cache cache.Cache
 }
 
 // startManager starts a manager with the production wiring, pointing at the simulator.
@@ -136,6 +139,7 @@ func startManager() *runningManager {
 		// Each restart registers the controller again in this process.
 		Controller: config.Controller{SkipNameValidation: new(true)},
 		Client:     client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
+		Cache:      controller.CacheOptions(nil),
 	})
 	Expect(err).NotTo(HaveOccurred())
 	registry = prometheus.NewRegistry()
@@ -157,7 +161,7 @@ func startManager() *runningManager {
 	Expect(err).NotTo(HaveOccurred())
 
 	mctx, mcancel := context.WithCancel(ctx)
-	rm := &runningManager{cancel: mcancel, done: make(chan struct{})}
+	rm := &runningManager{cancel: mcancel, done: make(chan struct{}), cache: m.GetCache()}
 	go func() {
 		defer GinkgoRecover()
 		defer close(rm.done)

@@ -30,8 +30,18 @@ import (
 	"github.com/nairi-secrets-operator/nairi-secrets-operator/internal/nairi"
 )
 
-// remoteTimeFormat is how updated_at is kept in the status: as the API writes it.
+// remoteTimeFormat is how updated_at is kept in the status: as the API documents it, with
+// milliseconds. formatRemoteTime keeps any finer digits the API may send, so that a
+// recorded time never compares earlier than the one it records.
 const remoteTimeFormat = "2006-01-02T15:04:05.000Z07:00"
+
+func formatRemoteTime(t time.Time) string {
+	t = t.UTC()
+	if t.Nanosecond()%int(time.Millisecond) != 0 {
+		return t.Format(time.RFC3339Nano)
+	}
+	return t.Format(remoteTimeFormat)
+}
 
 // desired is what the vault secret must hold.
 type desired struct {
@@ -107,6 +117,11 @@ func (r *NairiSecretReconciler) adopt(ctx context.Context, obj *secretsv1alpha1.
 	secret, err := api.UpdateSecret(ctx, obj.Spec.VaultID, secrets[i].ID, nairi.UpdateSecretRequest{
 		Value: &want.value, AllowedDomains: want.domains, SetAllowedDomains: true})
 	r.Lists.Invalidate(api, obj.Spec.VaultID)
+	if nairi.IsNotFound(err) && !nairi.IsVaultNotFound(err) {
+		// Deleted between the List and the PATCH: try the POST again.
+		return &failure{reason: secretsv1alpha1.ReasonAPIUnavailable, err: err,
+			message: "The existing vault secret disappeared while being adopted; retrying with backoff."}
+	}
 	if err != nil {
 		return classify(err, "update the existing vault secret", obj)
 	}
@@ -147,7 +162,7 @@ func (r *NairiSecretReconciler) record(ctx context.Context, obj *secretsv1alpha1
 	obj.Status.SyncedDigest = want.digest
 	obj.Status.LastSyncedTime = &now
 	obj.Status.LastCheckedTime = &now
-	obj.Status.RemoteUpdatedAt = secret.UpdatedAt.UTC().Format(remoteTimeFormat)
+	obj.Status.RemoteUpdatedAt = formatRemoteTime(secret.UpdatedAt)
 	r.Recorder.Eventf(obj, nil, corev1.EventTypeNormal, event, "Sync", "%s", eventNote(event, obj, secret.ID))
 }
 

@@ -30,6 +30,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -65,8 +66,8 @@ func TestClassify(t *testing.T) {
 			[2]time.Duration{270 * time.Second, 330 * time.Second}, "Create it in Nairi or fix spec.vaultID"},
 		{"429 with Retry-After", apiErr(429, "slow down", 7*time.Second), secretsv1alpha1.ReasonRateLimited, false, false,
 			[2]time.Duration{7 * time.Second, 7 * time.Second}, "retrying in 7s"},
-		{"429 without Retry-After", apiErr(429, "slow down", 0), secretsv1alpha1.ReasonRateLimited, false, false,
-			[2]time.Duration{time.Second, time.Second}, "HTTP 429"},
+		{"429 without Retry-After backs off", apiErr(429, "slow down", 0), secretsv1alpha1.ReasonRateLimited, false, true,
+			[2]time.Duration{}, "retrying with backoff"},
 		{"500", apiErr(500, "Internal Server Error", 0), secretsv1alpha1.ReasonAPIUnavailable, false, true,
 			[2]time.Duration{}, "Retrying with backoff"},
 		{"transport", &nairi.TransportError{Method: "POST", Route: nairi.RouteSecrets, Err: context.DeadlineExceeded},
@@ -300,5 +301,86 @@ func TestSameSet(t *testing.T) {
 	if !sameSet([]string{"b", "a"}, []string{"a", "b"}) || !sameSet(nil, []string{}) ||
 		sameSet([]string{"a"}, []string{"a", "b"}) {
 		t.Fatal("sameSet")
+	}
+}
+
+func TestRemoteTimeKeepsEveryDigitTheAPISent(t *testing.T) {
+	ms := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	if got := formatRemoteTime(ms); got != "2026-11-27T10:00:00.000Z" {
+		t.Errorf("documented millisecond form: %s", got)
+	}
+	fine := ms.Add(1234567 * time.Nanosecond)
+	got := formatRemoteTime(fine)
+	if parsed, err := time.Parse(time.RFC3339Nano, got); err != nil || !parsed.Equal(fine) {
+		t.Errorf("%s does not round-trip %s", got, fine)
+	}
+}
+
+func TestListCacheForgetsOldLists(t *testing.T) {
+	now := time.Unix(1000, 0)
+	cache := &ListCache{TTL: time.Second, Now: func() time.Time { return now }}
+	cl := &countingClient{}
+	for i := range 100 {
+		_, _ = cache.List(context.Background(), vaultAPI{cl, "k"}, fmt.Sprintf("vlt_%d", i))
+		now = now.Add(time.Second)
+	}
+	if n := len(cache.entries); n > 2 {
+		t.Fatalf("%d Lists kept for 100 vaults listed a second apart with a 1 s TTL", n)
+	}
+}
+
+func TestCredentialsEvictTheLeastRecentlyUsedKey(t *testing.T) {
+	key := "nr_operator"
+	creds := &Credentials{
+		OperatorKey: func() (string, error) { return key, nil },
+		NewClient:   func(k string) (VaultClient, error) { return nairi.New("https://api.nairi.ai", k) },
+	}
+	operator, _ := creds.ClientFor(context.Background(), testObj)
+	for i := range maxCachedClients + 10 {
+		key = fmt.Sprintf("nr_rotated_%d", i)
+		_, _ = creds.ClientFor(context.Background(), testObj)
+		key = "nr_operator"
+		if i%16 == 0 {
+			_, _ = creds.ClientFor(context.Background(), testObj) // still in use
+		}
+		time.Sleep(time.Microsecond) // distinct lastUsed times
+	}
+	if len(creds.clients) > maxCachedClients {
+		t.Fatalf("%d clients cached, limit %d", len(creds.clients), maxCachedClients)
+	}
+	again, _ := creds.ClientFor(context.Background(), testObj)
+	if again.VaultClient != operator.VaultClient {
+		t.Fatal("the key in use lost its client (and its rate-limit state)")
+	}
+}
+
+func TestAConflictLoserForgetsWhatItSynced(t *testing.T) {
+	scheme := runtime.NewScheme()
+	if err := secretsv1alpha1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	owner := testObj.DeepCopy()
+	owner.Namespace, owner.UID, owner.CreationTimestamp = "a", "owner", metav1.Unix(100, 0)
+	loser := testObj.DeepCopy()
+	loser.Namespace, loser.UID, loser.CreationTimestamp = "z", "loser", metav1.Unix(100, 0)
+	now := metav1.Now()
+	loser.Status = secretsv1alpha1.NairiSecretStatus{SecretID: "sec_1", SyncedDigest: "hmac-sha256:x",
+		RemoteUpdatedAt: "2026-11-27T10:00:00.000Z", LastSyncedTime: &now, LastCheckedTime: &now}
+	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(owner, loser).
+		WithIndex(&secretsv1alpha1.NairiSecret{}, indexVaultKey, func(o client.Object) []string {
+			return []string{vaultKey(o.(*secretsv1alpha1.NairiSecret))}
+		}).Build()
+	r := &NairiSecretReconciler{Client: c}
+
+	f := r.checkConflict(context.Background(), loser)
+	if f == nil || f.reason != secretsv1alpha1.ReasonConflict || !f.stalled {
+		t.Fatalf("same second, namespace a before z: want Conflict for z, got %+v", f)
+	}
+	if loser.Status.SecretID != "" || loser.Status.SyncedDigest != "" || loser.Status.LastCheckedTime != nil ||
+		loser.Status.RemoteUpdatedAt != "" || loser.Status.LastSyncedTime != nil {
+		t.Fatalf("the loser kept its sync state: %+v", loser.Status)
+	}
+	if f := r.checkConflict(context.Background(), owner); f != nil {
+		t.Fatalf("owner got %+v", f)
 	}
 }

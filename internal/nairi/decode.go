@@ -130,6 +130,12 @@ func errorMessage(status int, contentType string, body []byte, sensitive ...stri
 		if repeats(raw, msg, s) {
 			return "error message withheld: it repeated request data " + describeResponse(status, contentType)
 		}
+		// A value this short could hide in any message (even "bad" in "bad request"), so
+		// no undocumented message is safe to show.
+		if s != "" && len(s) < minSensitiveLen {
+			return "error message withheld: the request carried a value too short to search it for " +
+				describeResponse(status, contentType)
+		}
 	}
 	return msg
 }

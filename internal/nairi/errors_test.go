@@ -117,7 +117,10 @@ func TestErrorMessage(t *testing.T) {
 			"error message withheld: it repeated request data (HTTP 400, application/json)"},
 		{"documented message kept even if it contains the value", "", `{"error":"value cannot be empty"}`, []string{"value"},
 			"value cannot be empty"},
-		{"short values are not looked for", "", `{"error":"invalid vault id"}`, []string{"v", "id"}, "invalid vault id"},
+		{"a value too short to search for withholds undocumented messages", "", `{"error":"invalid vault id"}`,
+			[]string{"v", "id"}, "error message withheld: the request carried a value too short to search it for (HTTP 400)"},
+		{"a value too short to search for keeps documented messages", "", `{"error":"vault not found"}`,
+			[]string{"v"}, "vault not found"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

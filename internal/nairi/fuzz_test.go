@@ -105,7 +105,7 @@ func FuzzErrorMessage(f *testing.F) {
 		}
 		fixed := msg == unexpectedResponse(500, ct) || isDocumented(msg) ||
 			strings.HasPrefix(msg, "error message withheld:")
-		if !fixed && len(secret) >= minSensitiveLen && strings.Contains(msg, secret) {
+		if !fixed && secret != "" && strings.Contains(msg, secret) {
 			t.Fatalf("message %q repeats the sensitive %q", msg, secret)
 		}
 	})

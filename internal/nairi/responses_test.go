@@ -102,7 +102,7 @@ func TestErrorResponsesAreClassifiedWithCleanMessages(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := testServer(t, tt.handler)
 			_, err := newClient(t, srv.URL).UpdateSecret(context.Background(), testVault, testSecret,
-				nairi.UpdateSecretRequest{Value: new("v")})
+				nairi.UpdateSecretRequest{Value: new("a-longer-value")})
 			var apiErr *nairi.APIError
 			if !errors.As(err, &apiErr) {
 				t.Fatalf("err = %v (%T), want *APIError", err, err)

@@ -1,0 +1,47 @@
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+)
+
+// CacheOptions are the manager's cache settings: the watched namespaces (nil = all), and
+// a transform that drops what the operator never reads from every cached object. For
+// Secrets, watched as metadata only, that matters beyond memory: kubectl's
+// last-applied-configuration annotation of a Secret made with `kubectl apply` holds its
+// data, which must not sit in the operator's memory.
+func CacheOptions(namespaces map[string]cache.Config) cache.Options {
+	return cache.Options{DefaultNamespaces: namespaces, DefaultTransform: stripUnread}
+}
+
+func stripUnread(in any) (any, error) {
+	obj, ok := in.(metav1.Object)
+	if !ok {
+		return in, nil
+	}
+	obj.SetManagedFields(nil)
+	if ann := obj.GetAnnotations(); ann != nil {
+		if _, found := ann[corev1.LastAppliedConfigAnnotation]; found {
+			delete(ann, corev1.LastAppliedConfigAnnotation)
+			obj.SetAnnotations(ann)
+		}
+	}
+	return in, nil
+}
