@@ -19,7 +19,6 @@ package v1alpha1_test
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -213,10 +212,12 @@ var _ = Describe("NairiSecret validation by the API server", func() {
 
 	Context("with kubectl, as a user types it", func() {
 		kubectl := func(args ...string) (string, error) {
-			cmd := exec.Command(filepath.Join(testEnv.BinaryAssetsDirectory, "kubectl"),
-				append([]string{"--kubeconfig", kubeconfigPath}, args...)...)
-			out, err := cmd.CombinedOutput()
-			return string(out), err
+			// kubectl prints the API server's refusal on stderr, which the error carries.
+			out, err := cp.Kubectl.Run(args...)
+			if err != nil {
+				out += err.Error()
+			}
+			return out, err
 		}
 
 		It("applies config/samples", func() {

@@ -130,4 +130,20 @@ var _ = Describe("Syncing the sample with one manager", Ordered, func() {
 		Consistently(requestsFunc(vault, http.MethodDelete), time.Second).Should(Equal(deletes))
 		Expect(sim.Secrets(vault)).To(ConsistOf(HaveField("ID", id)))
 	})
+
+	It("leaves NairiSecrets outside --watch-namespaces alone", func() {
+		other, otherVault := newNamespace("unwatched"), newVault()
+		obj := nsec{Name: "elsewhere", Vault: otherVault, EnvKey: "ELSEWHERE", Value: "not-mine"}
+		apply(other, obj.manifest())
+		Consistently(func() []secretsv1alpha1.NairiSecret {
+			var out []secretsv1alpha1.NairiSecret
+			for _, o := range nairiSecrets(other) {
+				if len(o.Status.Conditions) > 0 || len(o.Finalizers) > 0 {
+					out = append(out, o)
+				}
+			}
+			return out
+		}, 2*time.Second).Should(BeEmpty())
+		Expect(requests(otherVault, "")).To(BeZero())
+	})
 })
