@@ -31,8 +31,8 @@ import (
 )
 
 // Simulator serves a nairisim.Server on 127.0.0.1 and logs every request (time, method,
-// path, status, duration, user agent: never a body, a value or the key) to a file, so a
-// failed run can be read next to the manager's log.
+// route, ids, status, duration: never a body, a value or the key) to a file, so a failed
+// run can be read next to the manager's log.
 type Simulator struct {
 	*nairisim.Server
 	// URL is the base URL to give the manager (--nairi-api-url).
@@ -68,48 +68,19 @@ func StartSimulator(sim *nairisim.Server, key, logPath string) (*Simulator, erro
 		return nil, err
 	}
 	s := &Simulator{Server: sim, URL: "http://" + l.Addr().String(), Key: key, LogPath: logPath, log: logFile}
-	s.srv = &http.Server{Handler: s.logRequests(sim), ReadHeaderTimeout: 10 * time.Second}
+	sim.Observe(s.logRequest)
+	s.srv = &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.srv.Serve(l) }()
 	return s, nil
 }
 
-// logRequests writes one line per request once it is answered (or dropped).
-func (s *Simulator) logRequests(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		rec := &statusWriter{ResponseWriter: w}
-		defer func() {
-			s.mu.Lock()
-			defer s.mu.Unlock()
-			_, _ = fmt.Fprintf(s.log, "%s %-6s %s %d %s %q\n", start.UTC().Format("15:04:05.000"),
-				r.Method, r.URL.Path, rec.status, time.Since(start).Round(10*time.Microsecond), r.UserAgent())
-		}()
-		next.ServeHTTP(rec, r)
-	})
+// logRequest writes one line per request once it is answered (or dropped).
+func (s *Simulator) logRequest(r nairisim.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, _ = fmt.Fprintf(s.log, "%s %-6s %s vault=%s secret=%s %d %s\n", r.Time.UTC().Format("15:04:05.000"),
+		r.Method, r.Route, r.VaultID, r.SecretID, r.Status, r.Duration.Round(10*time.Microsecond))
 }
-
-// statusWriter remembers the status (0: nothing answered, e.g. a dropped connection);
-// Unwrap lets the simulator hijack the connection to drop it.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // ListURL is the List endpoint of a vault.
 func (s *Simulator) ListURL(vaultID string) string {

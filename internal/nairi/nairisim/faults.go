@@ -158,6 +158,7 @@ func (s *Server) endpoint(route string, h http.HandlerFunc) http.Handler {
 			if !logged {
 				logged = true
 				entry.Status = rec.status
+				entry.Duration = s.clock().Sub(entry.Time)
 				s.logRequest(entry)
 			}
 		}

@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -191,7 +192,7 @@ func TestRequestLog(t *testing.T) {
 	reqs := sim.Requests()
 	want := nairisim.Request{Method: "PATCH", Route: nairi.RouteSecret, VaultID: vault, SecretID: id, Status: 200}
 	got := reqs[1]
-	got.Time = time.Time{}
+	got.Time, got.Duration = time.Time{}, 0
 	if len(reqs) != 6 || got != want || reqs[1].Time.IsZero() || reqs[5].Route != "" || reqs[5].Status != 404 {
 		t.Errorf("log = %+v", reqs)
 	}
@@ -223,4 +224,27 @@ func TestStartServesOnLoopbackUntilClose(t *testing.T) {
 		t.Error("still serving after Close")
 	}
 	sim.Close() // idempotent
+}
+
+func TestObserverSeesEachRequestWithItsOutcome(t *testing.T) {
+	sim, a := start(t)
+	vault := sim.NewVault()
+	var mu sync.Mutex
+	var seen []nairisim.Request
+	sim.Observe(func(r nairisim.Request) { mu.Lock(); seen = append(seen, r); mu.Unlock() })
+	c, err := nairi.New(strings.TrimSuffix(a.base, nairi.APIPrefix), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim.Inject(nairisim.Fault{Method: "GET", Status: 503, Latency: 20 * time.Millisecond})
+	_, _ = c.ListSecrets(context.Background(), vault)
+	if _, err := c.CreateSecret(context.Background(), vault, nairi.CreateSecretRequest{EnvKey: "K", Value: "value"}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 2 || seen[0].Status != 503 || seen[0].Duration < 20*time.Millisecond ||
+		seen[1].Method != "POST" || seen[1].Route != nairi.RouteSecrets || seen[1].Status != 201 || seen[1].VaultID != vault {
+		t.Fatalf("observed %+v", seen)
+	}
 }

@@ -36,17 +36,32 @@ type Request struct {
 	// Status is the status answered, 0 when the connection was dropped or
 	// the client left first.
 	Status int
-	Time   time.Time
+	// Time is when the request arrived; Duration how long until it was answered.
+	Time     time.Time
+	Duration time.Duration
 }
 
 func (s *Server) logRequest(r Request) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if len(s.log) >= maxLogEntries {
 		s.log = append(s.log[:0], s.log[len(s.log)-maxLogEntries/2:]...)
 	}
 	s.log = append(s.log, r)
 	s.counts[[2]string{strings.ToUpper(r.Method), r.Route}]++
+	observe := s.observer
+	s.mu.Unlock()
+	if observe != nil {
+		observe(r)
+	}
+}
+
+// Observe calls fn with each request as it is logged (answered or dropped), for a
+// harness that writes a request log or timestamps arrivals. fn runs on the request's
+// goroutine, so it must be quick and safe for concurrent use; nil stops observing.
+func (s *Server) Observe(fn func(Request)) {
+	s.mu.Lock()
+	s.observer = fn
+	s.mu.Unlock()
 }
 
 // Requests returns the logged requests, oldest first (the most recent

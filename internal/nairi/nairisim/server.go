@@ -64,6 +64,7 @@ type Server struct {
 	faults    []*Fault
 	log       []Request
 	counts    map[[2]string]int // method, route → requests, exact even once the log is trimmed
+	observer  func(Request)
 	srv       *http.Server
 }
 
