@@ -102,12 +102,12 @@ test-e2e: envtest-assets ## Run the end-to-end suite: real manager binary, envte
 	fi
 
 .PHONY: lint
-lint: golangci-lint ## Run golangci-lint linter
-	"$(GOLANGCI_LINT)" run
+lint: golangci-lint ## Run golangci-lint linter (the bench driver too: it is behind the bench build tag)
+	"$(GOLANGCI_LINT)" run --build-tags bench
 
 .PHONY: lint-fix
 lint-fix: golangci-lint ## Run golangci-lint linter and perform fixes
-	"$(GOLANGCI_LINT)" run --fix
+	"$(GOLANGCI_LINT)" run --build-tags bench --fix
 
 .PHONY: lint-config
 lint-config: golangci-lint ## Verify golangci-lint linter configuration
@@ -302,3 +302,20 @@ demo: setup-envtest ## Run the operator against a local control plane and the Na
 	@echo "==> building the demo (hack/demo); the first build compiles client-go and takes a minute or two"
 	@go build -o "$(LOCALBIN)/nairi-demo" ./hack/demo
 	@ENVTEST_K8S_VERSION="$(ENVTEST_K8S_VERSION)" ENVTEST="$(ENVTEST)" "$(LOCALBIN)/nairi-demo"
+
+##@ Benchmarks
+
+# BENCH_QUICK=1 runs a much smaller version (a smoke check, under 2 minutes) and writes
+# bin/bench-quick/ instead of the published docs/benchmarks.md and bench/results.json.
+BENCH_QUICK ?=
+# Simulated latency of every Nairi API request.
+BENCH_LATENCY ?= 20ms
+
+.PHONY: bench
+bench: envtest-assets ## Measure sync speed, API economy and memory; writes docs/benchmarks.md and bench/results.json.
+	@# Measure what ships: both managers are built with the release flags (as build-release and the Dockerfile).
+	CGO_ENABLED=0 go build -trimpath -ldflags "$(RELEASE_LDFLAGS)" -o bin/manager ./cmd
+	CGO_ENABLED=0 go build -trimpath -ldflags "$(RELEASE_LDFLAGS)" -tags fullsecretcache \
+	  -o bin/manager-fullsecretcache ./cmd
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go run -tags bench ./bench -ldflags="$(RELEASE_LDFLAGS)" \
+	  -latency $(BENCH_LATENCY) $(if $(filter 1 true yes,$(BENCH_QUICK)),-quick)

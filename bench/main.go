@@ -1,0 +1,430 @@
+//go:build bench
+
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Command bench is the driver of `make bench`: it starts an envtest control plane, the
+// Nairi simulator (in this process) and the real manager binary, runs the scenarios of
+// issue 7 and writes bench/results.json and docs/benchmarks.md.
+//
+//	go run -tags bench ./bench [-quick] [-latency 20ms]
+//
+// It only ever talks to 127.0.0.1.
+package main
+
+import (
+	"context"
+	"debug/buildinfo"
+	"debug/elf"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/go-logr/logr"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/nairi-secrets-operator/nairi-secrets-operator/test/utils"
+)
+
+type bench struct {
+	managerBin, fullCacheBin string
+	latency                  time.Duration
+	cores                    int
+	quick                    bool
+}
+
+// Results is bench/results.json.
+type Results struct {
+	Quick     bool              `json:"quick"`
+	Command   string            `json:"command"`
+	Machine   Machine           `json:"machine"`
+	Binaries  []Binary          `json:"binaries"`
+	Started   time.Time         `json:"started"`
+	Seconds   float64           `json:"durationSeconds"`
+	Sync      []SyncResult      `json:"initialSync"`
+	Rotation  RotationResult    `json:"rotation"`
+	Steady    SteadyResult      `json:"steadyState"`
+	Memory    []MemoryResult    `json:"memory"`
+	RateLimit []RateLimitResult `json:"rateLimit"`
+	Micro     []MicroResult     `json:"microBenchmarks"`
+	Targets   []TargetVerdict   `json:"targets"`
+	Errors    []string          `json:"errors,omitempty"`
+	Notes     map[string]string `json:"notes,omitempty"`
+}
+
+func main() {
+	quick := flag.Bool("quick", os.Getenv("BENCH_QUICK") == "1", "run a much smaller version (smoke check, < 2 min)")
+	latency := flag.Duration("latency", 20*time.Millisecond, "simulated latency of every Nairi API request")
+	managerBin := flag.String("manager", "bin/manager", "the manager binary (release build)")
+	fullBin := flag.String("manager-fullsecretcache", "bin/manager-fullsecretcache",
+		"the manager built with -tags fullsecretcache")
+	jsonOut := flag.String("json", "", "where to write the results (default bench/results.json; "+
+		"bin/bench-quick/results.json with -quick, so a smoke run never replaces the published figures)")
+	mdOut := flag.String("doc", "", "where to write the report (default docs/benchmarks.md; "+
+		"bin/bench-quick/benchmarks.md with -quick)")
+	workDir := flag.String("work", "", "directory for kubeconfigs and logs (default: a temp dir, kept on failure)")
+	render := flag.Bool("render", false, "only rewrite the report from the existing results file")
+	ldflags := flag.String("ldflags", "", "the -ldflags both managers were built with, for the report "+
+		"(a -trimpath build does not record them)")
+	flag.Parse()
+	if *jsonOut == "" {
+		*jsonOut = map[bool]string{false: "bench/results.json", true: "bin/bench-quick/results.json"}[*quick]
+	}
+	if *mdOut == "" {
+		*mdOut = map[bool]string{false: "docs/benchmarks.md", true: "bin/bench-quick/benchmarks.md"}[*quick]
+	}
+	log.SetFlags(log.Ltime)
+	ctrllog.SetLogger(logr.Discard())
+
+	root := utils.ProjectDir()
+	abs := func(p string) string {
+		if filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(root, p)
+	}
+	if *render {
+		data, err := os.ReadFile(abs(*jsonOut))
+		if err != nil {
+			log.Fatal(err)
+		}
+		res := &Results{}
+		if err := json.Unmarshal(data, res); err != nil {
+			log.Fatal(err)
+		}
+		if err := os.WriteFile(abs(*mdOut), []byte(report(res)), 0o644); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
+	b := &bench{managerBin: abs(*managerBin), fullCacheBin: abs(*fullBin), latency: *latency,
+		cores: runtime.NumCPU(), quick: *quick}
+	var binaries []Binary
+	for _, bin := range []string{b.managerBin, b.fullCacheBin} {
+		bi, err := binaryInfo(bin, root, *ldflags)
+		if err != nil {
+			log.Fatalf("%s: %v: run `make bench` (it builds both manager binaries)", bin, err)
+		}
+		if !bi.Release {
+			log.Printf("warning: %s is not a release build (%s): its memory is not what ships", bin, bi.Flags())
+		}
+		binaries = append(binaries, bi)
+	}
+	dir := *workDir
+	if dir == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "nairi-bench-"); err != nil {
+			log.Fatal(err)
+		}
+	}
+	log.Printf("work dir (kubeconfigs, manager logs): %s", dir)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	res := &Results{Quick: b.quick, Command: command(b.quick), Started: time.Now().UTC(), Machine: machineFacts(),
+		Binaries: binaries, Notes: map[string]string{}}
+	if err := b.run(ctx, res, dir); err != nil {
+		res.Errors = append(res.Errors, err.Error())
+		log.Printf("error: %v", err)
+	}
+	res.Seconds = round(time.Since(res.Started).Seconds(), 1)
+	res.Machine.LoadAvgEnd = loadAvg()
+	res.Targets = verdicts(res)
+
+	data, _ := json.MarshalIndent(res, "", "  ")
+	for _, out := range []string{*jsonOut, *mdOut} {
+		if err := os.MkdirAll(filepath.Dir(abs(out)), 0o755); err != nil {
+			log.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(abs(*jsonOut), append(data, '\n'), 0o644); err != nil {
+		log.Fatal(err)
+	}
+	if err := os.WriteFile(abs(*mdOut), []byte(report(res)), 0o644); err != nil {
+		log.Fatal(err)
+	}
+	log.Printf("wrote %s and %s in %.0fs", *jsonOut, *mdOut, res.Seconds)
+	for _, t := range res.Targets {
+		log.Printf("target %-55s %-10s %s", t.Target, t.Verdict, t.Measured)
+	}
+	if len(res.Errors) > 0 {
+		log.Printf("%d scenario error(s); logs in %s", len(res.Errors), dir)
+		os.Exit(1)
+	}
+	_ = os.RemoveAll(dir)
+}
+
+func command(quick bool) string {
+	if quick {
+		return "make bench BENCH_QUICK=1"
+	}
+	return "make bench"
+}
+
+// run executes the scenarios in an order that keeps each one's measurement clean: every
+// sync run has its own namespace, simulator and manager (watching only that namespace);
+// the memory runs get a fresh control plane watched whole.
+func (b *bench) run(ctx context.Context, res *Results, dir string) error {
+	assets, err := utils.EnvtestAssets()
+	if err != nil {
+		return err
+	}
+	res.Machine.Kubernetes = filepath.Base(assets)
+
+	log.Printf("micro-benchmarks (go test -bench)")
+	res.Micro, err = b.runMicro(ctx)
+	if err != nil {
+		res.Errors = append(res.Errors, "micro-benchmarks: "+err.Error())
+	}
+
+	fast := func(name string, n, c int) syncSpec {
+		return syncSpec{name: name, n: n, vaults: 10, latency: b.latency, concurrency: c, qps: 200, burst: 200,
+			timeout: 10 * time.Minute}
+	}
+	rotateOn, rotations := "sync-1000", 100
+	steady := fast("steady-1000", 1000, 4)
+	steady.refresh = 5 * time.Second
+	window := 60 * time.Second
+	// Above the key's limit (only the shared pause after a 429 holds it back), then below it.
+	rate := fast("ratelimit-1000-qps20", 1000, 4)
+	rate.qps, rate.burst, rate.simLimit, rate.simBurst = 20, 20, 10, 10
+	rateUnder := rate
+	rateUnder.name, rateUnder.qps, rateUnder.burst = "ratelimit-1000-qps9", 9, 10
+	memCounts, memSettle := []int{0, 1000, 10000}, 5*time.Second
+	defaultQPS := fast("sync-1000-default-qps", 1000, 4)
+	defaultQPS.qps, defaultQPS.burst = 5, 10
+	sweep := []syncSpec{fast("sync-100", 100, 4), fast("sync-1000", 1000, 4), fast("sync-5000", 5000, 4),
+		fast("sync-1000-c1", 1000, 1), fast("sync-1000-c16", 1000, 16), defaultQPS}
+	if b.quick {
+		sweep = []syncSpec{fast("sync-50", 50, 4), fast("sync-50-c16", 50, 16), defaultQPS}
+		rotateOn, rotations = "sync-50", 10
+		steady = fast("steady-50", 50, 4)
+		steady.refresh, window = 5*time.Second, 10*time.Second
+		rate.name, rate.n = "ratelimit-40-qps20", 40
+		rateUnder.name, rateUnder.n = "ratelimit-40-qps9", 40
+		memCounts, memSettle = []int{0, 300}, 2*time.Second
+		sweep[2].name, sweep[2].n = "sync-30-default-qps", 30
+	}
+
+	cl, err := startCluster(assets, filepath.Join(dir, "cp1"))
+	if err != nil {
+		return err
+	}
+	stopped := false
+	defer func() {
+		if !stopped {
+			cl.stop()
+		}
+	}()
+	for _, s := range sweep {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		r, run := b.runSync(ctx, cl, s)
+		res.Sync = append(res.Sync, r)
+		if r.Error != "" {
+			res.Errors = append(res.Errors, s.name+": "+r.Error)
+		}
+		if s.name == rotateOn && r.Error == "" {
+			res.Rotation = b.runRotation(ctx, cl, run, rotations)
+			if res.Rotation.Error != "" {
+				res.Errors = append(res.Errors, "rotation: "+res.Rotation.Error)
+			}
+		}
+		run.close()
+	}
+
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	r, run := b.runSync(ctx, cl, steady)
+	if r.Error != "" {
+		res.Errors = append(res.Errors, steady.name+": "+r.Error)
+	} else {
+		res.Steady = b.runSteady(ctx, cl, run, window)
+	}
+	res.Notes["steadySync"] = fmt.Sprintf("Their initial sync (refreshInterval %s from the start) took %.1f s",
+		steady.refresh, r.SecondsToReady)
+	run.close()
+
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	for _, rs := range []syncSpec{rate, rateUnder} {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		log.Printf("rate limit: simulator %g req/s (burst %d), manager --nairi-qps=%g --nairi-burst=%d",
+			rs.simLimit, rs.simBurst, rs.qps, rs.burst)
+		rr := b.runRateLimit(ctx, cl, rs)
+		res.RateLimit = append(res.RateLimit, rr)
+		if rr.Sync.Error != "" {
+			res.Errors = append(res.Errors, rs.name+": "+rr.Sync.Error)
+		}
+	}
+
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	memCluster := cl
+	if !b.quick {
+		// A fresh control plane, so "0 unrelated Secrets" means none: the earlier runs
+		// left thousands of objects behind (envtest has no garbage collector).
+		cl.stop()
+		stopped = true
+		memCluster, err = startCluster(assets, filepath.Join(dir, "cp2"))
+		if err != nil {
+			return err
+		}
+		defer memCluster.stop()
+	} else {
+		res.Notes["memory"] = "quick mode reuses the first control plane, so the 0-unrelated baseline " +
+			"includes the small Secrets of the earlier runs"
+	}
+	res.Memory = b.runMemory(ctx, memCluster, memCounts, 10, memSettle)
+	for _, m := range res.Memory {
+		if m.Error != "" {
+			res.Errors = append(res.Errors, fmt.Sprintf("memory %s %d: %s", m.Build, m.UnrelatedCount, m.Error))
+		}
+	}
+	return nil
+}
+
+// Machine is what the figures were measured on.
+type Machine struct {
+	CPUs         int     `json:"nproc"`
+	CPUModel     string  `json:"cpuModel"`
+	MemoryGiB    float64 `json:"memoryGiB"`
+	GoVersion    string  `json:"goVersion"`
+	Kernel       string  `json:"kernel"`
+	Kubernetes   string  `json:"envtestBinaries"`
+	Date         string  `json:"date"`
+	LoadAvgStart string  `json:"loadAvgStart"`
+	LoadAvgEnd   string  `json:"loadAvgEnd"`
+}
+
+func machineFacts() Machine {
+	m := Machine{CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), Date: time.Now().UTC().Format(time.RFC3339),
+		LoadAvgStart: loadAvg()}
+	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for line := range strings.SplitSeq(string(data), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPUModel = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
+		var kb float64
+		if _, err := fmt.Sscanf(string(data), "MemTotal: %f kB", &kb); err == nil {
+			m.MemoryGiB = round(kb/(1<<20), 1)
+		}
+	}
+	if data, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.Kernel = strings.TrimSpace(string(data))
+	}
+	return m
+}
+
+// Binary is how a manager binary under test was built, read from its embedded build info.
+type Binary struct {
+	Path      string  `json:"path"`
+	SizeMiB   float64 `json:"sizeMiB"`
+	GoVersion string  `json:"goVersion"`
+	CGO       string  `json:"cgoEnabled"`
+	Trimpath  bool    `json:"trimpath"`
+	LDFlags   string  `json:"ldflags"` // as given by the Makefile: a -trimpath build does not record them
+	Tags      string  `json:"tags,omitempty"`
+	// Stripped is read from the ELF file: no symbol table and no DWARF (-ldflags -s -w).
+	Stripped bool `json:"stripped"`
+	// Release is true for a build as `make build-release` and the Dockerfile make it:
+	// CGO_ENABLED=0, -trimpath, stripped.
+	Release bool `json:"releaseBuild"`
+}
+
+func binaryInfo(path, root, ldflags string) (Binary, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return Binary{}, err
+	}
+	info, err := buildinfo.ReadFile(path)
+	if err != nil {
+		return Binary{}, err
+	}
+	b := Binary{Path: path, SizeMiB: round(float64(st.Size())/(1<<20), 1), GoVersion: info.GoVersion}
+	if rel, err := filepath.Rel(root, path); err == nil && !strings.HasPrefix(rel, "..") {
+		b.Path = rel
+	}
+	for _, kv := range info.Settings {
+		switch kv.Key {
+		case "CGO_ENABLED":
+			b.CGO = kv.Value
+		case "-trimpath":
+			b.Trimpath = kv.Value == "true"
+		case "-ldflags":
+			b.LDFlags = kv.Value
+		case "-tags":
+			b.Tags = kv.Value
+		}
+	}
+	if b.LDFlags == "" {
+		b.LDFlags = ldflags
+	}
+	f, err := elf.Open(path)
+	if err != nil {
+		return Binary{}, err
+	}
+	defer func() { _ = f.Close() }()
+	b.Stripped = f.Section(".symtab") == nil && f.Section(".debug_info") == nil && f.Section(".zdebug_info") == nil
+	b.Release = b.CGO == "0" && b.Trimpath && b.Stripped
+	return b, nil
+}
+
+// Flags is the build's go build flags as they would be typed.
+func (b Binary) Flags() string {
+	f := "CGO_ENABLED=" + b.CGO + " go build"
+	if b.Trimpath {
+		f += " -trimpath"
+	}
+	if b.LDFlags != "" {
+		f += fmt.Sprintf(" -ldflags %q", b.LDFlags)
+	}
+	if b.Tags != "" {
+		f += " -tags " + b.Tags
+	}
+	return f
+}
+
+func loadAvg() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(data))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
+}
