@@ -137,7 +137,7 @@ func run(o *options) error {
 		return errors.New("--nairi-qps, --nairi-burst, --nairi-timeout and --max-concurrent-reconciles must be positive")
 	}
 	operatorKey := operatorKeySource(o.apiKeyFile, os.Getenv("NAIRI_API_KEY"))
-	if _, err := nairi.New(o.apiURL, "nr_probe"); err != nil {
+	if err := nairi.CheckBaseURL(o.apiURL); err != nil {
 		return fmt.Errorf("--nairi-api-url: %w", err)
 	}
 

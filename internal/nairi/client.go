@@ -116,6 +116,13 @@ func New(baseURL, apiKey string, opts ...Option) (*Client, error) {
 	}, nil
 }
 
+// CheckBaseURL reports whether New would accept raw as its base URL, so a program
+// can refuse a bad --nairi-api-url at start rather than at its first request.
+func CheckBaseURL(raw string) error {
+	_, err := parseBaseURL(raw)
+	return err
+}
+
 // parseBaseURL validates baseURL and returns it with APIPrefix appended. The
 // raw input is never echoed, as it may hold credentials.
 func parseBaseURL(raw string) (string, error) {

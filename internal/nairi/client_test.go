@@ -54,7 +54,17 @@ func TestNewRefusesBadConfigurationWithoutEchoingTheKey(t *testing.T) {
 					t.Errorf("error %q leaks %q", err, secret)
 				}
 			}
+			// CheckBaseURL gives the same verdict on the URL alone, for flag validation.
+			urlErr := nairi.CheckBaseURL(tt.url)
+			if badKeyOnly := strings.Contains(tt.name, "key"); badKeyOnly != (urlErr == nil) {
+				t.Errorf("CheckBaseURL(%q) = %v", tt.url, urlErr)
+			}
 		})
+	}
+	for _, good := range []string{"https://api.nairi.ai", "http://127.0.0.1:8089", "https://api.nairi.ai/api/public/v1"} {
+		if err := nairi.CheckBaseURL(good); err != nil {
+			t.Errorf("CheckBaseURL(%q) = %v, want nil", good, err)
+		}
 	}
 }
 
