@@ -526,8 +526,6 @@ func cpuUse(a, b cpuSnapshot, cores int) CPUUse {
 	return u
 }
 
-func itoa(i int) string { return strconv.Itoa(i) }
-
 func round(f float64, places int) float64 {
 	p := 1.0
 	for range places {

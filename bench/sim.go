@@ -21,6 +21,7 @@ package main
 import (
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -136,7 +137,7 @@ func (s *sim) calls() apiCalls {
 		case http.MethodDelete:
 			c.DELETE++
 		}
-		c.ByCode[http.StatusText(h.status)+" "+itoa(h.status)]++
+		c.ByCode[http.StatusText(h.status)+" "+strconv.Itoa(h.status)]++
 	}
 	return c
 }

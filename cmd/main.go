@@ -31,13 +31,11 @@ import (
 	// to ensure that exec-entrypoint and run can make use of them.
 	_ "k8s.io/client-go/plugin/pkg/client/auth"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -150,9 +148,7 @@ func run(o *options) error {
 		LeaderElectionNamespace:       o.operatorNamespace,
 		LeaderElectionReleaseOnCancel: true, // the process ends as soon as the manager stops
 		Cache:                         controller.CacheOptions(namespaces(o.watchNamespaces)),
-		// Secret data is only ever read uncached; this keeps any accidental cached read
-		// from building an informer that holds every Secret of the cluster.
-		Client: client.Options{Cache: secretCacheOptions()},
+		Client:                        controller.ClientOptions(),
 	})
 	if err != nil {
 		return fmt.Errorf("create manager: %w", err)
@@ -204,13 +200,6 @@ func operatorKeySource(file, env string) func() (string, error) {
 		}
 		return strings.TrimSpace(string(data)), nil
 	}
-}
-
-func secretCacheOptions() *client.CacheOptions {
-	if controller.CachesSecretsInFull() {
-		return nil
-	}
-	return &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}
 }
 
 // namespaces turns --watch-namespaces into the cache's namespace set (nil = all).

@@ -20,6 +20,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // CacheOptions are the manager's cache settings: the watched namespaces (nil = all), and
@@ -29,6 +30,17 @@ import (
 // data, which must not sit in the operator's memory.
 func CacheOptions(namespaces map[string]cache.Config) cache.Options {
 	return cache.Options{DefaultNamespaces: namespaces, DefaultTransform: stripUnread}
+}
+
+// ClientOptions are the manager's client settings: Secrets are never read through the
+// cache (the reconciler reads them with the API reader), so no cached read can build an
+// informer holding every Secret of the cluster. Only the fullsecretcache benchmark build
+// caches them.
+func ClientOptions() client.Options {
+	if cacheSecretsInFull {
+		return client.Options{}
+	}
+	return client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}}
 }
 
 func stripUnread(in any) (any, error) {

@@ -82,9 +82,6 @@ type NairiSecretReconciler struct {
 // measure what the metadata-only Secret watch saves (make bench); never in a release.
 var cacheSecretsInFull = false
 
-// CachesSecretsInFull reports whether this build caches whole Secrets (see above).
-func CachesSecretsInFull() bool { return cacheSecretsInFull }
-
 // statusMark is the part of a written status that decides which API call comes next.
 type statusMark struct {
 	uid                             types.UID

@@ -138,7 +138,7 @@ func startManager() *runningManager {
 		HealthProbeBindAddress: "0",
 		// Each restart registers the controller again in this process.
 		Controller: config.Controller{SkipNameValidation: new(true)},
-		Client:     client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
+		Client:     controller.ClientOptions(),
 		Cache:      controller.CacheOptions(nil),
 	})
 	Expect(err).NotTo(HaveOccurred())
