@@ -306,16 +306,16 @@ demo: setup-envtest ## Run the operator against a local control plane and the Na
 ##@ Benchmarks
 
 # BENCH_QUICK=1 runs a much smaller version (a smoke check, under 2 minutes) and writes
-# bin/bench-quick/ instead of the published docs/benchmarks.md and bench/results.json.
+# bin/bench-quick/ instead of the published docs/benchmarks.md and test/bench/results.json.
 BENCH_QUICK ?=
 # Simulated latency of every Nairi API request.
 BENCH_LATENCY ?= 20ms
 
 .PHONY: bench
-bench: envtest-assets ## Measure sync speed, API economy and memory; writes docs/benchmarks.md and bench/results.json.
+bench: envtest-assets ## Measure sync speed, API economy and memory; writes docs/benchmarks.md and test/bench/results.json.
 	@# Measure what ships: both managers are built with the release flags (as build-release and the Dockerfile).
 	CGO_ENABLED=0 go build -trimpath -ldflags "$(RELEASE_LDFLAGS)" -o bin/manager ./cmd
 	CGO_ENABLED=0 go build -trimpath -ldflags "$(RELEASE_LDFLAGS)" -tags fullsecretcache \
 	  -o bin/manager-fullsecretcache ./cmd
-	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go run -tags bench ./bench -ldflags="$(RELEASE_LDFLAGS)" \
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go run -tags bench ./test/bench -ldflags="$(RELEASE_LDFLAGS)" \
 	  -latency $(BENCH_LATENCY) $(if $(filter 1 true yes,$(BENCH_QUICK)),-quick)

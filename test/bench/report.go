@@ -116,7 +116,7 @@ func report(res *Results) string {
 		res.Command)
 	p("etcd (envtest), the Nairi simulator (`internal/nairi/nairisim`, run inside the driver so it can time every\n")
 	p("request as it arrives) and the real manager binary (`bin/manager`, a release build) as a subprocess. This\n")
-	p("file and [`bench/results.json`](../bench/results.json) are written by the driver (`bench/`); do not edit\n")
+	p("file and [`test/bench/results.json`](../test/bench/results.json) are written by the driver (`test/bench/`); do not edit\n")
 	p("them by hand.\n\n")
 	if res.Quick {
 		p("> **This is a quick smoke run (`BENCH_QUICK=1`)**: far fewer objects and shorter windows than the issue\n")
@@ -137,7 +137,7 @@ func report(res *Results) string {
 	if len(res.Binaries) > 0 && res.Binaries[0].LDFlags != "" {
 		ldflags = fmt.Sprintf(" -ldflags=%q", res.Binaries[0].LDFlags)
 	}
-	p("go run -tags bench ./bench%s -latency %dms%s   # KUBEBUILDER_ASSETS from `make envtest-assets`\n",
+	p("go run -tags bench ./test/bench%s -latency %dms%s   # KUBEBUILDER_ASSETS from `make envtest-assets`\n",
 		ldflags, res.Sync0Latency(), quickFlag)
 	p("%s   # run by the driver, part 6\n```\n\n", strings.Join(microCommand(res.Quick), " "))
 	p("%s\n\n", binariesNote(res.Binaries))

@@ -23,17 +23,18 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -323,39 +324,70 @@ func (m *manager) stop() { m.Stop(15 * time.Second) }
 
 // metrics scrapes the manager's metrics and returns the unlabelled series asked for.
 func (m *manager) metrics(names ...string) (map[string]float64, error) {
+	fams, err := m.scrape()
+	if err != nil {
+		return nil, err
+	}
+	values := map[string]float64{}
+	for _, name := range names {
+		if v, ok := sumSeries(fams[name], nil); ok {
+			values[name] = v
+		}
+	}
+	return values, nil
+}
+
+// scrape reads the manager's metrics endpoint, parsed by the Prometheus text parser.
+func (m *manager) scrape() (map[string]*dto.MetricFamily, error) {
 	hc := &http.Client{Timeout: 5 * time.Second}
 	resp, err := hc.Get("http://" + m.metricsAddr + "/metrics")
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = resp.Body.Close() }()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	gauges := map[string]float64{}
-	for line := range strings.SplitSeq(string(data), "\n") {
-		if strings.HasPrefix(line, "#") || line == "" {
-			continue
-		}
-		series, value, ok := cutLast(line, ' ')
-		if !ok || !slices.Contains(names, series) {
-			continue
-		}
-		if v, err := strconv.ParseFloat(value, 64); err == nil {
-			gauges[series] = v
-		}
-	}
-	return gauges, nil
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	return parser.TextToMetricFamilies(resp.Body)
 }
 
-// cutLast splits s around the last sep.
-func cutLast(s string, sep byte) (before, after string, found bool) {
-	i := strings.LastIndexByte(s, sep)
-	if i < 0 {
-		return s, "", false
+// sumSeries adds up the counter, gauge or untyped values of every series of a family whose
+// labels include all of match (nil: every series). ok is false when no series matched.
+func sumSeries(fam *dto.MetricFamily, match map[string]string) (sum float64, ok bool) {
+	if fam == nil {
+		return 0, false
 	}
-	return s[:i], s[i+1:], true
+	for _, m := range fam.GetMetric() {
+		if !hasLabels(m, match) {
+			continue
+		}
+		switch {
+		case m.Counter != nil:
+			sum += m.GetCounter().GetValue()
+		case m.Gauge != nil:
+			sum += m.GetGauge().GetValue()
+		case m.Untyped != nil:
+			sum += m.GetUntyped().GetValue()
+		default:
+			continue
+		}
+		ok = true
+	}
+	return sum, ok
+}
+
+func hasLabels(m *dto.Metric, match map[string]string) bool {
+	for name, want := range match {
+		found := false
+		for _, lp := range m.GetLabel() {
+			if lp.GetName() == name && lp.GetValue() == want {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }
 
 // procStatus returns VmHWM and VmRSS (bytes) of a process.

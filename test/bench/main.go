@@ -18,9 +18,9 @@ limitations under the License.
 
 // Command bench is the driver of `make bench`: it starts an envtest control plane, the
 // Nairi simulator (in this process) and the real manager binary, runs the scenarios of
-// issue 7 and writes bench/results.json and docs/benchmarks.md.
+// issue 7 and writes test/bench/results.json and docs/benchmarks.md.
 //
-//	go run -tags bench ./bench [-quick] [-latency 20ms]
+//	go run -tags bench ./test/bench [-quick] [-latency 20ms]
 //
 // It only ever talks to 127.0.0.1.
 package main
@@ -54,7 +54,7 @@ type bench struct {
 	quick                    bool
 }
 
-// Results is bench/results.json.
+// Results is test/bench/results.json.
 type Results struct {
 	Quick     bool              `json:"quick"`
 	Command   string            `json:"command"`
@@ -79,7 +79,7 @@ func main() {
 	managerBin := flag.String("manager", "bin/manager", "the manager binary (release build)")
 	fullBin := flag.String("manager-fullsecretcache", "bin/manager-fullsecretcache",
 		"the manager built with -tags fullsecretcache")
-	jsonOut := flag.String("json", "", "where to write the results (default bench/results.json; "+
+	jsonOut := flag.String("json", "", "where to write the results (default test/bench/results.json; "+
 		"bin/bench-quick/results.json with -quick, so a smoke run never replaces the published figures)")
 	mdOut := flag.String("doc", "", "where to write the report (default docs/benchmarks.md; "+
 		"bin/bench-quick/benchmarks.md with -quick)")
@@ -89,7 +89,7 @@ func main() {
 		"(a -trimpath build does not record them)")
 	flag.Parse()
 	if *jsonOut == "" {
-		*jsonOut = map[bool]string{false: "bench/results.json", true: "bin/bench-quick/results.json"}[*quick]
+		*jsonOut = map[bool]string{false: "test/bench/results.json", true: "bin/bench-quick/results.json"}[*quick]
 	}
 	if *mdOut == "" {
 		*mdOut = map[bool]string{false: "docs/benchmarks.md", true: "bin/bench-quick/benchmarks.md"}[*quick]
