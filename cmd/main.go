@@ -98,8 +98,9 @@ func parseFlags() *options {
 	flag.StringVar(&o.apiURL, "nairi-api-url", "https://api.nairi.ai", "Base URL of the Nairi API.")
 	flag.StringVar(&o.apiKeyFile, "nairi-api-key-file", "",
 		"File holding the operator's Nairi API key (re-read on use); overrides the NAIRI_API_KEY environment variable.")
-	flag.Float64Var(&o.qps, "nairi-qps", 5, "Requests per second to the Nairi API, per API key.")
-	flag.IntVar(&o.burst, "nairi-burst", 10, "Burst of requests to the Nairi API, per API key.")
+	flag.Float64Var(&o.qps, "nairi-qps", nairi.DefaultQPS, "Ceiling of the requests per second to the Nairi API, "+
+		"per API key: the rate starts lower, grows while requests succeed and halves on a 429.")
+	flag.IntVar(&o.burst, "nairi-burst", nairi.DefaultBurst, "Burst of requests to the Nairi API, per API key.")
 	flag.DurationVar(&o.timeout, "nairi-timeout", 30*time.Second, "Timeout of one request to the Nairi API.")
 	flag.IntVar(&o.concurrency, "max-concurrent-reconciles", 4, "How many NairiSecrets are reconciled at once.")
 	flag.StringVar(&o.watchNamespaces, "watch-namespaces", "",

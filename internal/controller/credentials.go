@@ -18,8 +18,6 @@ package controller
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"strings"
 	"sync"
@@ -28,6 +26,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	secretsv1alpha1 "github.com/nairi-secrets-operator/nairi-secrets-operator/api/v1alpha1"
+	"github.com/nairi-secrets-operator/nairi-secrets-operator/internal/nairi"
 )
 
 // maxCachedClients bounds the client cache; past it the least recently used go.
@@ -68,8 +67,7 @@ func (c *Credentials) ClientFor(ctx context.Context, obj *secretsv1alpha1.NairiS
 	if f != nil {
 		return vaultAPI{}, f
 	}
-	sum := sha256.Sum256([]byte(key))
-	id := hex.EncodeToString(sum[:8])
+	id := nairi.KeyID(key)
 
 	c.mu.Lock()
 	defer c.mu.Unlock()

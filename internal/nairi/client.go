@@ -30,6 +30,8 @@ package nairi
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -41,8 +43,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // APIPrefix is the path under which every public endpoint lives; New appends
@@ -73,12 +73,15 @@ type Client struct {
 	httpClient *http.Client
 	timeout    time.Duration
 	userAgent  string
-	limiter    *rate.Limiter
+	rate       *adaptiveRate
+	keyID      string // KeyID(apiKey): the metrics' key_id label
 	metrics    *Metrics
 	now        func() time.Time // replaced in tests to move the 429 pause forward
 
-	mu          sync.Mutex
-	pausedUntil time.Time
+	mu           sync.Mutex
+	pausedUntil  time.Time
+	pauseStarted time.Time     // when the pause in force (or the last one) began
+	nextPause    time.Duration // the grown pause for a 429 without Retry-After; 0 after a success
 }
 
 // New returns a Client for the API at baseURL (for example
@@ -100,20 +103,26 @@ func New(baseURL, apiKey string, opts ...Option) (*Client, error) {
 			opt(&o)
 		}
 	}
-	limit := rate.Limit(o.qps)
-	if o.qps <= 0 {
-		limit = rate.Inf
-	}
-	return &Client{
+	c := &Client{
 		baseURL:    base,
 		apiKey:     apiKey,
 		httpClient: o.httpClient,
 		timeout:    o.timeout,
 		userAgent:  "nairi-secrets-operator/" + o.version,
-		limiter:    rate.NewLimiter(limit, max(o.burst, 1)),
+		keyID:      KeyID(apiKey),
 		metrics:    o.metrics,
 		now:        time.Now,
-	}, nil
+	}
+	c.rate = newAdaptiveRate(o.startQPS, o.qps, o.burst, func() time.Time { return c.now() },
+		func(qps float64) { c.metrics.setRate(c.keyID, qps) })
+	return c, nil
+}
+
+// KeyID is an id of an API key that is safe to log, compare and use as a metric label:
+// the first 16 hex digits of its SHA-256, never the key.
+func KeyID(apiKey string) string {
+	sum := sha256.Sum256([]byte(apiKey))
+	return hex.EncodeToString(sum[:8])
 }
 
 // CheckBaseURL reports whether New would accept raw as its base URL, so a program
@@ -180,7 +189,8 @@ func (c *Client) do(ctx context.Context, method, route, path string, in any, sen
 	if d := c.pausedFor(); d > 0 {
 		return reply{}, pausedError(method, route, d)
 	}
-	if err := c.limiter.Wait(ctx); err != nil {
+	limited, err := c.rate.wait(ctx)
+	if err != nil {
 		return reply{}, &TransportError{Method: method, Route: route, Err: limiterError(ctx)}
 	}
 	// A 429 may have arrived while this request waited for a token.
@@ -212,7 +222,7 @@ func (c *Client) do(ctx context.Context, method, route, path string, in any, sen
 		req.Header.Set("Content-Type", "application/json")
 	}
 
-	start := time.Now()
+	start, sent := time.Now(), c.now()
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
 		c.metrics.observe(method, route, "error", time.Since(start))
@@ -228,6 +238,7 @@ func (c *Client) do(ctx context.Context, method, route, path string, in any, sen
 	}
 	c.metrics.observe(method, route, strconv.Itoa(resp.StatusCode), time.Since(start))
 
+	c.adapt(resp.StatusCode, limited)
 	ct := mediaType(resp.Header.Get("Content-Type"))
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return reply{status: resp.StatusCode, contentType: ct, body: data}, nil
@@ -242,9 +253,22 @@ func (c *Client) do(ctx context.Context, method, route, path string, in any, sen
 		apiErr.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), c.now())
 	}
 	if resp.StatusCode == http.StatusTooManyRequests {
-		c.pause(apiErr.RetryAfter)
+		c.rate.rateLimited(sent)
+		c.metrics.paused(c.keyID, c.pause(sent, apiErr.RetryAfter))
 	}
 	return reply{}, apiErr
+}
+
+// adapt feeds an answer of the API to the key's rate: anything but a 429 or a 5xx says the
+// rate was accepted (a 404 is an answer too); a 429 is handled with its Retry-After.
+func (c *Client) adapt(status int, limited bool) {
+	switch {
+	case status == http.StatusTooManyRequests:
+		c.metrics.rateLimited(c.keyID)
+	case status < http.StatusInternalServerError:
+		c.rate.succeeded(limited)
+		c.resetPause()
+	}
 }
 
 // transportError wraps a failure that left no usable response. The cause is

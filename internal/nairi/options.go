@@ -25,10 +25,10 @@ import (
 const (
 	// DefaultTimeout bounds each request, including reading the response.
 	DefaultTimeout = 30 * time.Second
-	// DefaultQPS and DefaultBurst size the client-side token bucket: the API
-	// documents no rate limit, so the client stays politely below any
-	// plausible one (nairi-api.md §6 #11).
-	DefaultQPS   = 5.0
+	// DefaultQPS is the ceiling of the adaptive rate of one API key, and DefaultBurst
+	// the token bucket's burst. The rate itself starts at DefaultStartQPS and finds
+	// the key's limit from the API's 429s (adaptive.go).
+	DefaultQPS   = 100.0
 	DefaultBurst = 10
 )
 
@@ -41,6 +41,7 @@ type options struct {
 	version    string
 	qps        float64
 	burst      int
+	startQPS   float64
 	metrics    *Metrics
 }
 
@@ -51,6 +52,7 @@ func defaultOptions() options {
 		version:    "dev",
 		qps:        DefaultQPS,
 		burst:      DefaultBurst,
+		startQPS:   DefaultStartQPS,
 	}
 }
 
@@ -98,14 +100,21 @@ func WithUserAgent(version string) Option {
 	}
 }
 
-// WithRateLimit sets the client-side token bucket (DefaultQPS, DefaultBurst
-// unless set). Requests wait for a token, honouring their context. qps <= 0
-// disables the bucket; burst < 1 counts as 1.
+// WithRateLimit sets the ceiling of the key's adaptive rate and the token bucket's
+// burst (DefaultQPS, DefaultBurst unless set). Requests wait for a token, honouring
+// their context. qps <= 0 disables the client-side limit altogether (the pause after
+// a 429 stays); burst < 1 counts as 1.
 func WithRateLimit(qps float64, burst int) Option {
 	return func(o *options) {
 		o.qps = qps
 		o.burst = burst
 	}
+}
+
+// WithStartRate sets the rate a key starts at (DefaultStartQPS unless set; never above
+// the ceiling). It grows while requests succeed and halves on a 429.
+func WithStartRate(qps float64) Option {
+	return func(o *options) { o.startQPS = qps }
 }
 
 // WithMetrics records every request in m. Without it, nothing is recorded.

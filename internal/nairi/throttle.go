@@ -18,12 +18,14 @@ package nairi
 
 import "time"
 
-// The pause after a 429. The API documents no rate limit (nairi-api.md §1.9),
-// so these are defensive choices: a 429 without Retry-After still backs off
-// briefly, and a huge Retry-After cannot stall the operator for long.
+// The pause after a 429 (DESIGN.md §6). The API documents no rate limit (nairi-api.md
+// §1.9), so these are defensive choices: a 429 without Retry-After backs off for a pause
+// that doubles from firstPause to maxGrownPause while 429s continue, and a huge
+// Retry-After cannot stall the operator for long.
 const (
-	defaultPause = time.Second
-	maxPause     = 10 * time.Minute
+	firstPause    = time.Second
+	maxGrownPause = 5 * time.Minute
+	maxPause      = 10 * time.Minute
 )
 
 // pausedFor returns how long requests must still be held back after a 429,
@@ -34,18 +36,43 @@ func (c *Client) pausedFor() time.Duration {
 	return max(c.pausedUntil.Sub(c.now()), 0)
 }
 
-// pause holds back every request of this client — the limit belongs to the
-// key, so sending more would only earn more 429s — for d (defaultPause when
-// the API gave no Retry-After). It never shortens a longer pause already in
-// force.
-func (c *Client) pause(d time.Duration) {
-	if d <= 0 {
-		d = defaultPause
-	}
-	d = min(d, maxPause)
+// pause holds back every request of this client — the limit belongs to the key, so
+// sending more would only earn more 429s — after a 429 to a request sent at sent. It
+// waits retryAfter when the API gave one; else the grown pause, which doubles when a
+// request sent after the previous pause began is refused again (requests already in
+// flight then belong to the same overload). It never shortens a longer pause already in
+// force, and returns how much it added to the time paused.
+func (c *Client) pause(sent time.Time, retryAfter time.Duration) time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if until := c.now().Add(d); until.After(c.pausedUntil) {
-		c.pausedUntil = until
+	now := c.now()
+	d := min(retryAfter, maxPause)
+	if retryAfter <= 0 {
+		switch {
+		case c.nextPause == 0:
+			c.nextPause = firstPause
+		case !sent.Before(c.pauseStarted):
+			c.nextPause = min(2*c.nextPause, maxGrownPause)
+		}
+		d = c.nextPause
 	}
+	until := now.Add(d)
+	if !until.After(c.pausedUntil) {
+		return 0
+	}
+	from := c.pausedUntil
+	if from.Before(now) {
+		from = now
+		c.pauseStarted = now
+	}
+	added := until.Sub(from)
+	c.pausedUntil = until
+	return added
+}
+
+// resetPause is called on every success: the grown pause starts again from firstPause.
+func (c *Client) resetPause() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.nextPause = 0
 }

@@ -81,7 +81,7 @@ func TestPauseAfter429HoldsRequestsBackUntilRetryAfter(t *testing.T) {
 		pause            time.Duration
 	}{
 		{"Retry-After in seconds", "60", 60 * time.Second},
-		{"no Retry-After pauses one second", "", defaultPause},
+		{"no Retry-After pauses one second", "", firstPause},
 		{"huge Retry-After is capped", "86400", maxPause},
 	}
 	for _, tt := range tests {
@@ -120,8 +120,8 @@ func TestPauseAfter429HoldsRequestsBackUntilRetryAfter(t *testing.T) {
 
 func TestPauseIsNotShortenedByALaterShorterRetryAfter(t *testing.T) {
 	c, clock := newTestClient(t, "http://127.0.0.1:1")
-	c.pause(time.Minute)
-	c.pause(time.Second)
+	c.pause(clock.now(), time.Minute)
+	c.pause(clock.now(), time.Second)
 	clock.advance(30 * time.Second)
 	if d := c.pausedFor(); d != 30*time.Second {
 		t.Errorf("paused for %v, want 30s", d)

@@ -196,7 +196,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, h http.HandlerFun
 		return
 	}
 	if wait := s.throttle(key); wait > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+		if !s.noRetryAfter {
+			w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+		}
 		writeError(w, http.StatusTooManyRequests, msgRateLimited)
 		return
 	}

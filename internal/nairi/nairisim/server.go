@@ -61,11 +61,13 @@ type Server struct {
 	rps       float64
 	burst     int
 	limiters  map[string]*rate.Limiter // per API key: the limit belongs to the key
-	faults    []*Fault
-	log       []Request
-	counts    map[[2]string]int // method, route → requests, exact even once the log is trimmed
-	observer  func(Request)
-	srv       *http.Server
+	// noRetryAfter: 429s of the rate limit come without Retry-After (WithoutRetryAfter).
+	noRetryAfter bool
+	faults       []*Fault
+	log          []Request
+	counts       map[[2]string]int // method, route → requests, exact even once the log is trimmed
+	observer     func(Request)
+	srv          *http.Server
 }
 
 // vault holds its secrets in creation order, which is the order List returns.
@@ -114,6 +116,12 @@ func WithLatency(d time.Duration) Option {
 // rps <= 0 disables the limit.
 func WithRateLimit(rps float64, burst int) Option {
 	return func(s *Server) { s.rps, s.burst = rps, max(burst, 1) }
+}
+
+// WithoutRetryAfter makes the rate limit of WithRateLimit answer 429 without a
+// Retry-After header, as some APIs do, so a client must choose its own pause.
+func WithoutRetryAfter() Option {
+	return func(s *Server) { s.noRetryAfter = true }
 }
 
 // New returns a simulator with no vaults unless options add them.
