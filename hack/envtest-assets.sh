@@ -36,6 +36,19 @@ if complete "$dir"; then
   exit 0
 fi
 
+# One build per machine at a time: a second caller (another make, a parallel test run)
+# waits for the first and then finds the binaries, instead of compiling them again.
+mkdir -p "$store"
+exec 9>"$store/.envtest-assets.lock"
+if ! flock -n 9; then
+  log "another build of the envtest binaries is running; waiting for it"
+  flock 9
+fi
+if complete "$dir"; then
+  echo "$dir"
+  exit 0
+fi
+
 if [ -n "$setup_envtest" ] && [ -x "$setup_envtest" ]; then
   log "asking setup-envtest for Kubernetes $version"
   if path=$(timeout 120 "$setup_envtest" use "$version" --bin-dir "$store" -p path 2>/dev/null) \
