@@ -66,7 +66,7 @@ ENVTEST_ASSETS = $(shell hack/envtest-assets.sh $(ENVTEST_K8S_VERSION) "$(ENVTES
 FUZZTIME ?= 3s
 
 .PHONY: test
-test: verify-generated fmt vet envtest-assets kustomize helm ## Run every test: unit, fuzz seeds, envtest suites and e2e.
+test: verify-generated fmt vet envtest-assets kustomize helm promtool ## Run every test: unit, fuzz seeds, envtest suites, alert rules and e2e.
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test $$(go list ./... | grep -v /test/e2e) -coverprofile cover.out
 	$(MAKE) --no-print-directory test-fuzz test-e2e
 
@@ -278,6 +278,14 @@ dist: build-installer ## Regenerate dist/: install.yaml, and the chart's copies 
 	mkdir -p $(CHART_DIR)/files/crds $(CHART_DIR)/files/rbac
 	cp config/crd/bases/*.yaml $(CHART_DIR)/files/crds/
 	cp config/rbac/role.yaml $(CHART_DIR)/files/rbac/role.yaml
+	mkdir -p $(CHART_DIR)/files/prometheus $(CHART_DIR)/files/grafana
+	hack/prometheus-rule.sh > $(PROMETHEUS_RULE)
+	cp config/prometheus/alerts.rules.yaml $(CHART_DIR)/files/prometheus/alerts.rules.yaml
+	cp config/grafana/nairi-secrets-operator.json $(CHART_DIR)/files/grafana/nairi-secrets-operator.json
+
+# The alert rules live in one file, config/prometheus/alerts.rules.yaml (Prometheus' rule-file
+# format, what promtool tests). The PrometheusRule for kustomize wraps it; the chart copies it.
+PROMETHEUS_RULE = config/prometheus/prometheusrule.yaml
 
 .PHONY: verify-dist
 verify-dist: kustomize ## Fail if dist/ is stale against config/ (run `make dist` to fix).
@@ -286,6 +294,10 @@ verify-dist: kustomize ## Fail if dist/ is stale against config/ (run `make dist
 	@diff -r -q config/crd/bases $(CHART_DIR)/files/crds >/dev/null \
 	  && cmp -s config/rbac/role.yaml $(CHART_DIR)/files/rbac/role.yaml \
 	  || { echo "$(CHART_DIR)/files is stale: run make dist"; exit 1; }
+	@hack/prometheus-rule.sh | cmp -s - $(PROMETHEUS_RULE) \
+	  && cmp -s config/prometheus/alerts.rules.yaml $(CHART_DIR)/files/prometheus/alerts.rules.yaml \
+	  && cmp -s config/grafana/nairi-secrets-operator.json $(CHART_DIR)/files/grafana/nairi-secrets-operator.json \
+	  || { echo "the PrometheusRule or the chart's rules/dashboard are stale: run make dist"; exit 1; }
 
 .PHONY: helm-lint
 helm-lint: helm ## Lint the Helm chart.
@@ -319,3 +331,29 @@ bench: envtest-assets ## Measure sync speed, API economy and memory; writes docs
 	  -o bin/manager-fullsecretcache ./cmd
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go run -tags bench ./test/bench -ldflags="$(RELEASE_LDFLAGS)" \
 	  -latency $(BENCH_LATENCY) $(if $(filter 1 true yes,$(BENCH_QUICK)),-quick)
+
+##@ Monitoring
+
+PROMTOOL ?= $(LOCALBIN)/promtool
+# Prometheus v3.x is tagged v0.3xx.y as a Go module. Built as a tool binary only: it is not
+# in go.mod, whose k8s.io versions its dependency graph would move.
+PROMETHEUS_VERSION ?= v0.316.0
+
+.PHONY: promtool
+promtool: $(PROMTOOL) ## Download promtool (Prometheus' rule checker and unit tester) locally if necessary.
+# remove_all_sd leaves out the service-discovery plugins (AWS, Azure, GCE, Kubernetes...):
+# rule checks and tests do not use them, and they are most of the build time.
+$(PROMTOOL): export GOFLAGS += -tags=remove_all_sd
+$(PROMTOOL): $(LOCALBIN)
+	$(call go-install-tool,$(PROMTOOL),github.com/prometheus/prometheus/cmd/promtool,$(PROMETHEUS_VERSION))
+
+.PHONY: test-alerts
+test-alerts: promtool ## Check and unit-test the alert rules with Prometheus' rule engine (make test runs them too).
+	"$(PROMTOOL)" check rules config/prometheus/alerts.rules.yaml
+	"$(PROMTOOL)" test rules config/prometheus/alerts.test.yaml
+
+.PHONY: dashboard
+dashboard: ## Regenerate the Grafana dashboard (config/grafana) from its Go source, and the chart's copy.
+	go run ./hack/dashboard -o config/grafana/nairi-secrets-operator.json
+	mkdir -p $(CHART_DIR)/files/grafana
+	cp config/grafana/nairi-secrets-operator.json $(CHART_DIR)/files/grafana/nairi-secrets-operator.json

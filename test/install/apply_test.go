@@ -37,13 +37,16 @@ import (
 // PodSecurity admission plugin refuses if it is not restricted.
 var _ = Describe("Rendered manifests applied to a real API server", Ordered, ContinueOnFailure, func() {
 	BeforeAll(func() {
-		// The Prometheus Operator's CRD, reduced to what a ServiceMonitor needs to be
-		// accepted, so the optional ServiceMonitor is checked too.
+		// The Prometheus Operator's CRDs, reduced to what a ServiceMonitor and a
+		// PrometheusRule need to be accepted, so the optional ones are checked too.
 		Expect(k8sClient.Create(ctx, serviceMonitorCRD())).To(Succeed())
+		Expect(k8sClient.Create(ctx, prometheusRuleCRD())).To(Succeed())
 		Eventually(func() error {
-			_, _, err := run(nil, kubectlBin, "get", "servicemonitors", "-A")
+			_, _, err := run(nil, kubectlBin, "get", "servicemonitors,prometheusrules", "-A")
 			return err
 		}).Should(Succeed())
+		// nonDefaultValues puts the dashboard ConfigMap in Grafana's namespace.
+		createRestrictedNamespace("monitoring")
 	})
 
 	DescribeTable("are accepted and their pods meet the restricted profile",

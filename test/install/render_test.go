@@ -83,6 +83,13 @@ crd:
   keep: false
 metrics:
   port: 9443
+  prometheusRule:
+    enabled: true
+    labels: {release: kube-prometheus-stack}
+  dashboard:
+    enabled: true
+    namespace: monitoring
+    annotations: {grafana_folder: Operators}
 prometheus:
   enabled: true
 networkPolicy:
