@@ -103,20 +103,19 @@ func checkSecret(s *Secret) error {
 // the body has none, a synthesized description. The raw body is never
 // returned: it may be an HTML page, or echo what was sent.
 //
-// The API is not known to echo input, but if a message ever repeats one of
-// the sensitive strings (the value, the key) it is withheld as a whole:
-// cutting the string out would not catch a partial or reformatted echo. The
+// The API is not known to echo input, but if a message ever repeats part of
+// one of the sensitive strings (the value, the key) it is withheld as a whole,
+// and a generic text naming the HTTP status takes its place: cutting the
+// string out would not catch a reformatted echo, and a truncated echo
+// ("postgres://admin:S3cr3t…") is still a leak. "Part" is any run of
+// echoRunLen characters, or the whole string when it is shorter. The
 // documented messages are fixed texts that carry no input, so they are kept
 // even if a value happens to occur in them. Strings shorter than
-// minSensitiveLen are not looked for: they occur by chance in ordinary words
-// ("v" in "invalid vault id"), and withholding every message would hide real
-// errors to protect a value with next to no secrecy.
+// minSensitiveLen could hide in any ordinary word ("v" in "invalid vault id"),
+// so with one of those no undocumented message is shown at all.
 func errorMessage(status int, contentType string, body []byte, sensitive ...string) string {
-	var env struct {
-		Error json.RawMessage `json:"error"`
-	}
-	var raw string
-	if json.Unmarshal(body, &env) != nil || json.Unmarshal(env.Error, &raw) != nil {
+	raw, ok := apiErrorString(body)
+	if !ok {
 		return unexpectedResponse(status, contentType)
 	}
 	msg := cleanMessage(raw)
@@ -140,13 +139,69 @@ func errorMessage(status int, contentType string, body []byte, sensitive ...stri
 	return msg
 }
 
-// repeats reports whether s occurs in the message: as sent, in the cleaned
-// text before or after it was cut, or as cleaning would have rewritten s.
+// apiErrorString returns the "error" string of a body in the API's one error
+// shape, {"error": "..."} (nairi-api.md §1.3), and whether the body had that
+// shape. A proxy's HTML page or a JSON body of another shape does not.
+func apiErrorString(body []byte) (string, bool) {
+	var env struct {
+		Error json.RawMessage `json:"error"`
+	}
+	var raw string
+	if json.Unmarshal(body, &env) != nil || json.Unmarshal(env.Error, &raw) != nil {
+		return "", false
+	}
+	return raw, true
+}
+
+// echoRunLen is the length of the shortest run of a sensitive string that, found in
+// an API message, withholds it (DESIGN.md §5).
+const echoRunLen = 8
+
+// repeats reports whether the message repeats any echoRunLen-character run of s
+// (or all of s when shorter): as sent, in the cleaned text before or after it
+// was cut, or as cleaning would have rewritten s.
 func repeats(raw, msg, s string) bool {
-	full := normalize(raw)
+	texts := []string{raw, normalize(raw), msg}
 	for _, needle := range []string{s, normalize(s)} {
-		if len(needle) >= minSensitiveLen &&
-			(strings.Contains(raw, needle) || strings.Contains(full, needle) || strings.Contains(msg, needle)) {
+		if len(needle) < minSensitiveLen {
+			continue
+		}
+		runs := runsOf(needle)
+		for _, text := range texts {
+			if sharesRun(text, runs) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// runsOf returns every echoRunLen-rune run of s, or s itself when it is shorter.
+func runsOf(s string) map[string]struct{} {
+	runes := []rune(s)
+	if len(runes) <= echoRunLen {
+		return map[string]struct{}{s: {}}
+	}
+	runs := make(map[string]struct{}, len(runes)-echoRunLen+1)
+	for i := 0; i+echoRunLen <= len(runes); i++ {
+		runs[string(runes[i:i+echoRunLen])] = struct{}{}
+	}
+	return runs
+}
+
+// sharesRun reports whether text contains one of runs. Every run has the same
+// length in runes (or there is one shorter run), so one pass over text's windows of
+// that length suffices, whatever the size of the value.
+func sharesRun(text string, runs map[string]struct{}) bool {
+	for run := range runs {
+		if n := utf8.RuneCountInString(run); n < echoRunLen {
+			return strings.Contains(text, run)
+		}
+		break
+	}
+	runes := []rune(text)
+	for i := 0; i+echoRunLen <= len(runes); i++ {
+		if _, found := runs[string(runes[i:i+echoRunLen])]; found {
 			return true
 		}
 	}

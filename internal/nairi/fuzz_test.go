@@ -85,6 +85,7 @@ func FuzzErrorMessage(f *testing.F) {
 		{`{"error":"vault not found"}`, "application/json", ""},
 		{`{"error":"env_key already exists in this vault"}`, "application/json", "s3cr3t-value"},
 		{`{"error":"bad s3cr3t-value"}`, "application/json", "s3cr3t-value"},
+		{`{"error":"bad s3cr3t-v…"}`, "application/json", "s3cr3t-value"},
 		{`{"error":"line\nbreak\u202e\u0000"}`, "", "line break"},
 		{`{"error":{"nested":true}}`, "application/json", ""},
 		{`<html><body>Bad Gateway</body></html>`, "text/html", ""},
@@ -107,6 +108,13 @@ func FuzzErrorMessage(f *testing.F) {
 			strings.HasPrefix(msg, "error message withheld:")
 		if !fixed && secret != "" && strings.Contains(msg, secret) {
 			t.Fatalf("message %q repeats the sensitive %q", msg, secret)
+		}
+		if r := []rune(secret); !fixed && len(r) > echoRunLen {
+			for i := 0; i+echoRunLen <= len(r); i++ {
+				if run := string(r[i : i+echoRunLen]); strings.Contains(msg, run) {
+					t.Fatalf("message %q repeats %q, 8 characters of the sensitive %q", msg, run, secret)
+				}
+			}
 		}
 	})
 }
