@@ -77,6 +77,8 @@ type options struct {
 	operatorNamespace  string
 	listCacheTTL       time.Duration
 	zap                zap.Options
+
+	allowInsecureHTTP bool
 }
 
 func parseFlags() *options {
@@ -109,6 +111,9 @@ func parseFlags() *options {
 		"Namespace of the operator's own state (the HMAC key Secret, the leader election lease).")
 	flag.DurationVar(&o.listCacheTTL, "nairi-list-cache-ttl", 5*time.Second,
 		"How long one List of a vault serves the drift checks of all its NairiSecrets.")
+	flag.BoolVar(&o.allowInsecureHTTP, "nairi-allow-insecure-http", false,
+		"Allow a plain http:// --nairi-api-url to a host that is not a loopback address. "+
+			"Every request carries an API key, which plain HTTP shows to the network.")
 	o.zap.BindFlags(flag.CommandLine)
 	flag.Parse()
 	return o
@@ -136,7 +141,11 @@ func run(o *options) error {
 		return errors.New("--nairi-qps, --nairi-burst, --nairi-timeout and --max-concurrent-reconciles must be positive")
 	}
 	operatorKey := operatorKeySource(o.apiKeyFile, os.Getenv("NAIRI_API_KEY"))
-	if err := nairi.CheckBaseURL(o.apiURL); err != nil {
+	if err := nairi.CheckBaseURL(o.apiURL, nairi.WithInsecureHTTP(o.allowInsecureHTTP)); err != nil {
+		if errors.Is(err, nairi.ErrInsecureHTTP) {
+			return fmt.Errorf("--nairi-api-url: %w, or pass --nairi-allow-insecure-http to allow plain HTTP "+
+				"to this host deliberately", err)
+		}
 		return fmt.Errorf("--nairi-api-url: %w", err)
 	}
 
@@ -169,6 +178,7 @@ func run(o *options) error {
 		MaxConcurrentReconciles: o.concurrency,
 		OperatorNamespace:       o.operatorNamespace,
 		ListCacheTTL:            o.listCacheTTL,
+		AllowInsecureHTTP:       o.allowInsecureHTTP,
 		APIMetrics:              apiMetrics,
 		ObjectMetrics:           objectMetrics,
 	}); err != nil {

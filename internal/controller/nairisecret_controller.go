@@ -263,6 +263,8 @@ type Options struct {
 	OperatorNamespace string
 	// ListCacheTTL is how long one vault List serves drift checks.
 	ListCacheTTL time.Duration
+	// AllowInsecureHTTP lets APIURL be plain http:// to a host that is not loopback.
+	AllowInsecureHTTP bool
 	// APIMetrics and ObjectMetrics, when set, are fed by the clients and the reconciler.
 	APIMetrics    *nairi.Metrics
 	ObjectMetrics *ObjectMetrics
@@ -272,7 +274,7 @@ type Options struct {
 // manager binary and the tests share it, so the tests run the real wiring.
 func Setup(mgr ctrl.Manager, o Options) (*NairiSecretReconciler, error) {
 	clientOpts := []nairi.Option{nairi.WithTimeout(o.Timeout), nairi.WithRateLimit(o.QPS, o.Burst),
-		nairi.WithUserAgent(o.Version)}
+		nairi.WithUserAgent(o.Version), nairi.WithInsecureHTTP(o.AllowInsecureHTTP)}
 	if o.APIMetrics != nil {
 		clientOpts = append(clientOpts, nairi.WithMetrics(o.APIMetrics))
 	}

@@ -37,6 +37,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -90,18 +91,18 @@ type Client struct {
 // characters, and `ccagent_` daemon keys, which the public API does not
 // accept. Errors never contain the key.
 func New(baseURL, apiKey string, opts ...Option) (*Client, error) {
-	base, err := parseBaseURL(baseURL)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkAPIKey(apiKey); err != nil {
-		return nil, err
-	}
 	o := defaultOptions()
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&o)
 		}
+	}
+	base, err := parseBaseURL(baseURL, o.allowInsecureHTTP)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkAPIKey(apiKey); err != nil {
+		return nil, err
 	}
 	c := &Client{
 		baseURL:    base,
@@ -125,16 +126,29 @@ func KeyID(apiKey string) string {
 	return hex.EncodeToString(sum[:8])
 }
 
-// CheckBaseURL reports whether New would accept raw as its base URL, so a program
-// can refuse a bad --nairi-api-url at start rather than at its first request.
-func CheckBaseURL(raw string) error {
-	_, err := parseBaseURL(raw)
+// CheckBaseURL reports whether New, given the same options, would accept raw as its
+// base URL, so a program can refuse a bad --nairi-api-url at start rather than at its
+// first request.
+func CheckBaseURL(raw string, opts ...Option) error {
+	o := defaultOptions()
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
+	}
+	_, err := parseBaseURL(raw, o.allowInsecureHTTP)
 	return err
 }
 
+// ErrInsecureHTTP is the error (for errors.Is) of an http:// base URL whose host is not
+// a loopback address, refused unless WithInsecureHTTP is given: every request carries
+// the API key, which plain HTTP would show to the whole network path.
+var ErrInsecureHTTP = errors.New("nairi: refusing plain http:// to a host that is not a loopback address " +
+	"(the API key would cross the network in clear text); use https://")
+
 // parseBaseURL validates baseURL and returns it with APIPrefix appended. The
 // raw input is never echoed, as it may hold credentials.
-func parseBaseURL(raw string) (string, error) {
+func parseBaseURL(raw string, allowInsecureHTTP bool) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
 		if ue, ok := errors.AsType[*url.Error](err); ok {
@@ -151,12 +165,24 @@ func parseBaseURL(raw string) (string, error) {
 		return "", errors.New("nairi: invalid API base URL: it must not carry credentials; the API key is passed separately")
 	case u.RawQuery != "" || u.Fragment != "":
 		return "", fmt.Errorf("nairi: invalid API base URL %s: it must not have a query or fragment", u.Redacted())
+	case u.Scheme == "http" && !allowInsecureHTTP && !isLoopback(u.Hostname()):
+		return "", ErrInsecureHTTP
 	}
 	path := strings.TrimRight(u.EscapedPath(), "/")
 	if !strings.HasSuffix(path, APIPrefix) {
 		path += APIPrefix
 	}
 	return u.Scheme + "://" + u.Host + path, nil
+}
+
+// isLoopback reports whether host is "localhost" or a loopback IP (127.0.0.0/8, ::1):
+// traffic to it never leaves the machine (or the pod, for a sidecar).
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
 }
 
 // checkAPIKey refuses keys the public API would reject anyway, with a message

@@ -172,3 +172,44 @@ func TestTransportFailures(t *testing.T) {
 		}
 	})
 }
+
+func TestPlainHTTPOnlyToLoopbackUnlessAllowed(t *testing.T) {
+	tests := []struct {
+		url      string
+		loopback bool
+	}{
+		{"http://127.0.0.1:8089", true},
+		{"http://127.8.9.10", true},
+		{"http://[::1]:8089", true},
+		{"http://localhost:8089", true},
+		{"http://LOCALHOST", true},
+		{"http://api.nairi.ai", false},
+		{"http://10.0.0.5:8080", false},
+		{"http://[::ffff:10.0.0.5]", false},
+		{"http://localhost.example.com", false},
+		{"http://127.0.0.1.nip.io", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			_, err := nairi.New(tt.url, testKey)
+			if tt.loopback != (err == nil) {
+				t.Fatalf("New(%q) = %v, want accepted=%v", tt.url, err, tt.loopback)
+			}
+			if !tt.loopback && !errors.Is(err, nairi.ErrInsecureHTTP) {
+				t.Errorf("err = %v, want ErrInsecureHTTP", err)
+			}
+			if got := nairi.CheckBaseURL(tt.url); (got == nil) != tt.loopback {
+				t.Errorf("CheckBaseURL(%q) = %v, want the same verdict as New", tt.url, got)
+			}
+			if _, err := nairi.New(tt.url, testKey, nairi.WithInsecureHTTP(true)); err != nil {
+				t.Errorf("New(%q, WithInsecureHTTP(true)) = %v, want accepted", tt.url, err)
+			}
+			if err := nairi.CheckBaseURL(tt.url, nairi.WithInsecureHTTP(true)); err != nil {
+				t.Errorf("CheckBaseURL(%q, WithInsecureHTTP(true)) = %v, want accepted", tt.url, err)
+			}
+		})
+	}
+	if _, err := nairi.New("https://api.nairi.ai", testKey); err != nil {
+		t.Errorf("https refused: %v", err)
+	}
+}

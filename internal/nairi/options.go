@@ -43,6 +43,8 @@ type options struct {
 	burst      int
 	startQPS   float64
 	metrics    *Metrics
+
+	allowInsecureHTTP bool
 }
 
 func defaultOptions() options {
@@ -120,4 +122,11 @@ func WithStartRate(qps float64) Option {
 // WithMetrics records every request in m. Without it, nothing is recorded.
 func WithMetrics(m *Metrics) Option {
 	return func(o *options) { o.metrics = m }
+}
+
+// WithInsecureHTTP lets the base URL be plain http:// to any host. Without it, http://
+// is accepted only to a loopback address (a local simulator or a sidecar proxy), so a
+// typo cannot send the API key across the network in clear text.
+func WithInsecureHTTP(allow bool) Option {
+	return func(o *options) { o.allowInsecureHTTP = allow }
 }

@@ -135,7 +135,7 @@ var _ = Describe("Rendered manifests applied to a real API server", Ordered, Con
 		args := podSpecOf(ofKind(custom, "Deployment")[0]).Containers[0].Args
 		Expect(args).To(ContainElements(
 			"--nairi-api-url=https://nairi.internal.example.com",
-			"--nairi-qps=20", "--nairi-burst=40", "--nairi-timeout=15s",
+			"--nairi-qps=20", "--nairi-burst=40", "--nairi-timeout=15s", "--nairi-allow-insecure-http=true",
 			"--max-concurrent-reconciles=4", "--watch-namespaces=shop,billing",
 			"--zap-log-level=debug", "--metrics-bind-address=:9443", "--leader-elect",
 		))

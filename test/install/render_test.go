@@ -51,6 +51,7 @@ nairi:
   qps: 20
   burst: 40
   timeout: 15s
+  allowInsecureHTTP: true
 manager:
   replicas: 2
   image:
