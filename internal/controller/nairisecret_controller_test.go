@@ -24,6 +24,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -254,6 +255,31 @@ var _ = Describe("Syncing a NairiSecret", func() {
 			update(obj, func(o *secretsv1alpha1.NairiSecret) { o.Spec.DeletionPolicy = secretsv1alpha1.DeletionPolicyRetain })
 			deleteAndWait(obj)
 			Expect(sim.Secrets(vault)).To(HaveLen(1))
+		})
+
+		It("keeps the finalizer on a 404 that did not come from the API, then deletes once it answers", func() {
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+			got := eventuallySynced(obj)
+			// A proxy's page for a wrong path: not the API's {"error": ...} shape.
+			sim.Inject(nairisim.Fault{Method: "DELETE", Route: nairi.RouteSecret, Times: -1, Status: 404,
+				Headers: map[string]string{"Content-Type": "text/html"}, Body: "<html><h1>404 Not Found</h1></html>"})
+			defer sim.ClearFaults()
+			Expect(k8sClient.Delete(ctx, obj)).To(Succeed())
+			Eventually(func(g Gomega) {
+				got = &secretsv1alpha1.NairiSecret{}
+				g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(obj), got)).To(Succeed())
+				g.Expect(readyOf(got)).NotTo(BeNil())
+				g.Expect(readyOf(got).Reason).To(Equal(secretsv1alpha1.ReasonDeleting))
+			}, timeout).Should(Succeed())
+			Expect(readyOf(got).Message).To(ContainSubstring("did not come from the Nairi API (check --nairi-api-url)"))
+			Expect(got.Finalizers).To(ContainElement(secretsv1alpha1.Finalizer))
+			Expect(sim.Secrets(vault)).To(HaveLen(1), "the vault secret must stay while the finalizer does")
+
+			sim.ClearFaults()
+			Eventually(func() bool {
+				return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKeyFromObject(obj), &secretsv1alpha1.NairiSecret{}))
+			}, timeout).Should(BeTrue())
+			Expect(sim.Secrets(vault)).To(BeEmpty())
 		})
 
 		It("deletes even while suspended", func() {

@@ -275,6 +275,13 @@ func (c *Client) do(ctx context.Context, method, route, path string, in any, sen
 		Method:     method,
 		Route:      route,
 	}
+	if _, shaped := apiErrorString(data); resp.StatusCode == http.StatusNotFound && !shaped {
+		// A 404 the API did not answer (a proxy's page, a wrong base URL) says nothing
+		// about the secret: taking it for "already gone" would drop a finalizer while
+		// the vault secret stays.
+		apiErr.notFromAPI = true
+		apiErr.Message += ": the answer did not come from the Nairi API (check --nairi-api-url)"
+	}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 		apiErr.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), c.now())
 	}

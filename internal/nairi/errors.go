@@ -47,6 +47,10 @@ type APIError struct {
 	RetryAfter time.Duration
 	// Method and Route name the call, e.g. "PATCH" and RouteSecret.
 	Method, Route string
+
+	// notFromAPI marks a 404 whose body is not the API's JSON error shape: something
+	// else answered (a proxy, a wrong base URL), so it proves nothing is missing.
+	notFromAPI bool
 }
 
 // Error returns e.g. "nairi: PATCH /vaults/{id}/secrets/{id}: 404 secret not found".
@@ -112,10 +116,12 @@ func hasMessage(err error, status int, msg string) bool {
 	return ok && e.StatusCode == status && strings.EqualFold(strings.TrimSpace(e.Message), msg)
 }
 
-// IsNotFound reports a 404 of any kind: unknown vault or unknown secret.
+// IsNotFound reports a 404 that the API itself answered, in its JSON error shape:
+// unknown vault or unknown secret. A 404 from anything else (an HTML page of a proxy,
+// a wrong base URL) is not one; it is retryable instead.
 func IsNotFound(err error) bool {
 	e, ok := asAPIError(err)
-	return ok && e.StatusCode == http.StatusNotFound
+	return ok && e.StatusCode == http.StatusNotFound && !e.notFromAPI
 }
 
 // IsVaultNotFound reports a 404 "vault not found": the vault does not exist
@@ -153,12 +159,15 @@ func IsRateLimited(err error) (time.Duration, bool) {
 
 // IsRetryable reports whether the same call may succeed later without any
 // change: 408, 429, 5xx, a success whose body could not be read (such as a
-// proxy's page), and transport failures including the client's own timeout
-// and a context deadline. The caller's cancellation is not retryable, nor is
-// any other 4xx: those need a changed request or a human.
+// proxy's page), a 404 that the API did not answer, and transport failures
+// including the client's own timeout and a context deadline. The caller's
+// cancellation is not retryable, nor is any other 4xx: those need a changed
+// request or a human.
 func IsRetryable(err error) bool {
 	if e, ok := asAPIError(err); ok {
 		switch {
+		case e.notFromAPI:
+			return true
 		case e.StatusCode == http.StatusRequestTimeout, e.StatusCode == http.StatusTooManyRequests:
 			return true
 		case e.StatusCode >= 500:
