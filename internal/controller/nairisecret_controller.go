@@ -136,6 +136,9 @@ func (r *NairiSecretReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	if f := r.checkConflict(ctx, obj); f != nil {
 		return r.fail(ctx, obj, f)
 	}
+	if f := checkDomains(obj); f != nil {
+		return r.fail(ctx, obj, f)
+	}
 	value, f := r.readSource(ctx, obj)
 	if f != nil {
 		return r.fail(ctx, obj, f)

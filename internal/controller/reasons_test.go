@@ -205,6 +205,24 @@ var _ = Describe("Ready reasons", func() {
 		})
 	})
 
+	It("refuses a wildcard over a public suffix before any call, naming the entry", func() {
+		createSecret(ns, "source", "value", "postgresql://v1")
+		obj.Spec.AllowedDomains = []secretsv1alpha1.DomainPattern{"api.example.com", "*.co.uk"}
+		Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+		got := eventuallyReason(obj, secretsv1alpha1.ReasonRejected)
+		Expect(readyOf(got).Message).To(ContainSubstring(`entry "*.co.uk" is a wildcard over the public suffix "co.uk"`))
+		Expect(stalledOf(got)).NotTo(BeNil())
+		Expect(stalledOf(got).Reason).To(Equal(secretsv1alpha1.ReasonRejected))
+		noMoreCalls(vault)
+		Expect(calls(vault)).To(BeEmpty())
+
+		update(obj, func(o *secretsv1alpha1.NairiSecret) {
+			o.Spec.AllowedDomains = []secretsv1alpha1.DomainPattern{"api.example.com", "*.shop.co.uk"}
+		})
+		eventuallySynced(obj)
+		Expect(sim.Secrets(vault)).To(ConsistOf(HaveField("AllowedDomains", ConsistOf("api.example.com", "*.shop.co.uk"))))
+	})
+
 	It("stops re-evaluating a terminal reason only until its cause changes", func() {
 		s := createSecret(ns, "source", "value", "")
 		Expect(k8sClient.Create(ctx, obj)).To(Succeed())
