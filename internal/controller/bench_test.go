@@ -43,7 +43,7 @@ func benchDigester(b *testing.B) *Digester {
 	}
 	c := fake.NewClientBuilder().WithScheme(scheme).Build()
 	d := &Digester{Client: c, Reader: c, Namespace: "nairi-system"}
-	if _, err := d.Digest(context.Background(), "warm-up", nil); err != nil {
+	if _, err := d.Digest(context.Background(), digestObject("warm-up"), "warm-up"); err != nil {
 		b.Fatal(err)
 	}
 	return d
@@ -67,11 +67,13 @@ func BenchmarkDigest(b *testing.B) {
 		{"value=32B/domains=8", 32, domains},
 	} {
 		value := strings.Repeat("x", tc.size)
+		obj := digestObject("uid")
+		obj.Spec.AllowedDomains = tc.domains
 		b.Run(tc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(tc.size))
 			for b.Loop() {
-				if _, err := d.Digest(ctx, value, tc.domains); err != nil {
+				if _, err := d.Digest(ctx, obj, value); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -85,10 +87,11 @@ func BenchmarkDigestParallel(b *testing.B) {
 	d := benchDigester(b)
 	ctx := context.Background()
 	value := strings.Repeat("x", 64)
+	obj := digestObject("uid")
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, err := d.Digest(ctx, value, nil); err != nil {
+			if _, err := d.Digest(ctx, obj, value); err != nil {
 				b.Error(err)
 				return
 			}

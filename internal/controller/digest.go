@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"hash"
 	"slices"
+	"strings"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
@@ -33,6 +34,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	secretsv1alpha1 "github.com/nairi-secrets-operator/nairi-secrets-operator/api/v1alpha1"
 )
@@ -43,7 +45,11 @@ const (
 	HMACKeySecretName = "nairi-secrets-operator-hmac-key"
 	hmacKeyDataKey    = "key"
 	hmacKeySize       = 32
-	digestPrefix      = "hmac-sha256:"
+	// DigestPrefix starts every digest of the current format. The version in it makes
+	// a format change deliberate: a digest without it can never equal a new one, so each
+	// object re-pushes once, and the start-up count (CountStaleDigests) says how many.
+	// v1 ("hmac-sha256:…") covered the value and domains only.
+	DigestPrefix = "v2:hmac-sha256:"
 )
 
 // +kubebuilder:rbac:groups="",namespace=nairi-system,resources=secrets,verbs=create
@@ -62,24 +68,43 @@ type Digester struct {
 	key []byte
 }
 
-// Digest returns HMAC-SHA256(key, value ‖ sorted allowed domains), each part length
-// prefixed so that no two different inputs encode alike.
-func (d *Digester) Digest(ctx context.Context, value string, domains []secretsv1alpha1.DomainPattern) (string, error) {
+// Digest returns HMAC-SHA256(key, object UID ‖ vaultID ‖ envKey ‖ value ‖ sorted
+// allowed domains), each part length-prefixed so that no two different inputs encode
+// alike (DESIGN.md §5). Binding it to the object means equal values in two objects (or
+// namespaces) give unrelated digests: a status reader cannot compare values across
+// objects, nor test a guessed value by creating an object of their own that holds it.
+// value is the value pushed (the rendered one when a template is used).
+func (d *Digester) Digest(ctx context.Context, obj *secretsv1alpha1.NairiSecret, value string) (string, error) {
 	key, err := d.loadKey(ctx)
 	if err != nil {
 		return "", err
 	}
 	mac := hmac.New(sha256.New, key)
+	writePart(mac, string(obj.UID))
+	writePart(mac, obj.Spec.VaultID)
+	writePart(mac, obj.Spec.EnvKey)
 	writePart(mac, value)
-	sorted := make([]string, len(domains))
-	for i, dom := range domains {
+	sorted := make([]string, len(obj.Spec.AllowedDomains))
+	for i, dom := range obj.Spec.AllowedDomains {
 		sorted[i] = string(dom)
 	}
 	slices.Sort(sorted)
 	for _, dom := range sorted {
 		writePart(mac, dom)
 	}
-	return digestPrefix + base64.RawStdEncoding.EncodeToString(mac.Sum(nil)), nil
+	return DigestPrefix + base64.RawStdEncoding.EncodeToString(mac.Sum(nil)), nil
+}
+
+// CountStaleDigests counts the objects whose recorded digest is of an older format:
+// each will push its value once (one PATCH) to record a current digest.
+func CountStaleDigests(objs []secretsv1alpha1.NairiSecret) int {
+	n := 0
+	for i := range objs {
+		if d := objs[i].Status.SyncedDigest; d != "" && !strings.HasPrefix(d, DigestPrefix) {
+			n++
+		}
+	}
+	return n
 }
 
 func writePart(h hash.Hash, s string) {
@@ -133,4 +158,18 @@ func (d *Digester) loadKey(ctx context.Context) ([]byte, error) {
 		}
 	}
 	return nil, fmt.Errorf("HMAC key Secret %s keeps disappearing", name)
+}
+
+// logStaleDigests says at start how many objects carry a digest of an older format and
+// so will push their value once, so that the burst of PATCHes after an upgrade is
+// expected rather than a surprise.
+func (r *NairiSecretReconciler) logStaleDigests(ctx context.Context) {
+	var list secretsv1alpha1.NairiSecretList
+	if err := r.List(ctx, &list); err != nil {
+		logf.FromContext(ctx).Error(err, "cannot count NairiSecrets with an older digest format")
+		return
+	}
+	logf.FromContext(ctx).Info("NairiSecrets whose status digest is of an older format will push their value "+
+		"once (one PATCH each) to record a current one", "count", CountStaleDigests(list.Items),
+		"of", len(list.Items), "format", DigestPrefix)
 }

@@ -147,7 +147,7 @@ func (r *NairiSecretReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	if f != nil {
 		return r.fail(ctx, obj, f)
 	}
-	digest, err := r.Digests.Digest(ctx, value, obj.Spec.AllowedDomains)
+	digest, err := r.Digests.Digest(ctx, obj, value)
 	if err != nil {
 		return r.fail(ctx, obj, &failure{reason: secretsv1alpha1.ReasonAPIUnavailable, err: err,
 			message: fmt.Sprintf("The operator cannot load its digest key: %v. Check that it may read and "+
@@ -303,6 +303,7 @@ func Setup(mgr ctrl.Manager, o Options) (*NairiSecretReconciler, error) {
 		if _, err := r.Digests.loadKey(ctx); err != nil {
 			logf.FromContext(ctx).Error(err, "cannot load the digest key; reconciles will retry")
 		}
+		r.logStaleDigests(ctx)
 		return nil
 	}))
 	if err != nil {

@@ -54,7 +54,7 @@ var _ = Describe("Syncing a NairiSecret", func() {
 
 		Expect(calls(vault)).To(Equal([]string{post}))
 		Expect(got.Status.SecretID).To(MatchRegexp(`^sec_[0-9A-HJKMNP-TV-Z]{26}$`))
-		Expect(got.Status.SyncedDigest).To(HavePrefix("hmac-sha256:"))
+		Expect(got.Status.SyncedDigest).To(HavePrefix("v2:hmac-sha256:"))
 		Expect(got.Status.LastSyncedTime).NotTo(BeNil())
 		Expect(got.Status.LastCheckedTime).NotTo(BeNil())
 		remote := sim.Secrets(vault)
@@ -120,6 +120,31 @@ var _ = Describe("Syncing a NairiSecret", func() {
 			Expect(calls(vault)).To(Equal([]string{post}))
 			eventuallySynced(obj)
 		})
+	})
+
+	It("gives two objects holding one value unrelated digests", func() {
+		other := newNamespace()
+		createSecret(other, "source", "value", "postgresql://v1")
+		twin := newNairiSecret(other, "db", sim.NewVault(), "DATABASE_URL")
+		Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+		Expect(k8sClient.Create(ctx, twin)).To(Succeed())
+		first, second := eventuallySynced(obj), eventuallySynced(twin)
+		Expect(second.Status.SyncedDigest).NotTo(Equal(first.Status.SyncedDigest))
+	})
+
+	It("re-pushes an object with an older digest format once after an upgrade, and says so at start", func() {
+		Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+		synced := eventuallySynced(obj)
+		By("recording a v1 digest, as the previous release wrote it")
+		before := synced.DeepCopy()
+		synced.Status.SyncedDigest = "hmac-sha256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+		Expect(k8sClient.Status().Patch(ctx, synced, client.MergeFrom(before))).To(Succeed())
+		restartManager()
+
+		Eventually(func() string { return get(obj).Status.SyncedDigest }, timeout).Should(HavePrefix("v2:hmac-sha256:"))
+		noMoreCalls(vault)
+		Expect(calls(vault)).To(Equal([]string{post, patch}), "exactly one PATCH to record the new digest")
+		Expect(logs.String()).To(MatchRegexp(`will push their value once.*"count":[1-9]`))
 	})
 
 	It("adopts a vault secret that already has the env key, without a duplicate", func() {

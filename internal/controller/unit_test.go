@@ -29,6 +29,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
@@ -126,36 +127,101 @@ func newDigester(t *testing.T, objs ...runtime.Object) *Digester {
 func TestDigestIsKeyedAndComparesDomainsAsASet(t *testing.T) {
 	ctx := context.Background()
 	d := newDigester(t)
-	a, err := d.Digest(ctx, "value", []secretsv1alpha1.DomainPattern{"a.com", "*.b.com"})
+	obj := digestObject("uid-1")
+	a, err := d.Digest(ctx, obj, "value")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(a, "hmac-sha256:") || strings.Contains(a, "value") {
+	if !strings.HasPrefix(a, "v2:hmac-sha256:") || strings.Contains(a, "value") {
 		t.Fatalf("digest %q", a)
 	}
-	same, _ := d.Digest(ctx, "value", []secretsv1alpha1.DomainPattern{"*.b.com", "a.com"})
-	if same != a {
+	reordered := obj.DeepCopy()
+	reordered.Spec.AllowedDomains = []secretsv1alpha1.DomainPattern{"*.b.com", "a.com"}
+	if same, _ := d.Digest(ctx, reordered, "value"); same != a {
 		t.Error("domain order changed the digest")
-	}
-	for _, other := range []struct {
-		value   string
-		domains []secretsv1alpha1.DomainPattern
-	}{{"value2", []secretsv1alpha1.DomainPattern{"a.com", "*.b.com"}}, {"value", []secretsv1alpha1.DomainPattern{"a.com"}},
-		{"valuea.com", []secretsv1alpha1.DomainPattern{"*.b.com"}}} {
-		if got, _ := d.Digest(ctx, other.value, other.domains); got == a {
-			t.Errorf("%q %v has the same digest", other.value, other.domains)
-		}
 	}
 
 	// The key was stored; a second operator process uses the same one.
-	again, _ := newDigesterSharing(d).Digest(ctx, "value", []secretsv1alpha1.DomainPattern{"a.com", "*.b.com"})
+	again, _ := newDigesterSharing(d).Digest(ctx, obj, "value")
 	if again != a {
 		t.Error("a second process computed another digest from the stored key")
 	}
 	// Another key (a lost Secret) gives another digest: one re-push per object.
-	other, _ := newDigester(t).Digest(ctx, "value", []secretsv1alpha1.DomainPattern{"a.com", "*.b.com"})
+	other, _ := newDigester(t).Digest(ctx, obj, "value")
 	if other == a {
 		t.Error("the digest does not depend on the key")
+	}
+}
+
+// digestObject is a NairiSecret with every part the digest covers set.
+func digestObject(uid types.UID) *secretsv1alpha1.NairiSecret {
+	return &secretsv1alpha1.NairiSecret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "db", UID: uid},
+		Spec: secretsv1alpha1.NairiSecretSpec{VaultID: "vlt_01KQ27AQH800XQTQPJZ0DH14SJ", EnvKey: "DATABASE_URL",
+			AllowedDomains: []secretsv1alpha1.DomainPattern{"a.com", "*.b.com"}},
+	}
+}
+
+// DESIGN.md §5: the digest is bound to the object, so equal values in two objects give
+// unrelated digests, and every part it covers changes it.
+func TestDigestIsBoundToTheObjectAndCoversEveryPart(t *testing.T) {
+	ctx := context.Background()
+	d := newDigester(t)
+	base := digestObject("uid-1")
+	a, err := d.Digest(ctx, base, "value")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := d.Digest(ctx, digestObject("uid-2"), "value"); b == a {
+		t.Error("two objects holding one value have the same digest")
+	}
+	changes := map[string]func(*secretsv1alpha1.NairiSecret) string{
+		"uid": func(o *secretsv1alpha1.NairiSecret) string { o.UID = "uid-1x"; return "value" },
+		"vaultID": func(o *secretsv1alpha1.NairiSecret) string {
+			o.Spec.VaultID = "vlt_01KQ27AQH800XQTQPJZ0DH14SK"
+			return "value"
+		},
+		"envKey": func(o *secretsv1alpha1.NairiSecret) string { o.Spec.EnvKey = "DATABASE_URL2"; return "value" },
+		"value":  func(o *secretsv1alpha1.NairiSecret) string { return "value2" },
+		"a domain": func(o *secretsv1alpha1.NairiSecret) string {
+			o.Spec.AllowedDomains = []secretsv1alpha1.DomainPattern{"a.com"}
+			return "value"
+		},
+		"no domains": func(o *secretsv1alpha1.NairiSecret) string { o.Spec.AllowedDomains = nil; return "value" },
+		// Without length prefixes these would encode alike.
+		"a part moved across a boundary": func(o *secretsv1alpha1.NairiSecret) string {
+			o.Spec.EnvKey = "DATABASE_URLvalue"
+			return ""
+		},
+		"a domain moved into the value": func(o *secretsv1alpha1.NairiSecret) string {
+			o.Spec.AllowedDomains = []secretsv1alpha1.DomainPattern{"*.b.com"}
+			return "valuea.com"
+		},
+	}
+	seen := map[string]string{a: "base"}
+	for name, change := range changes {
+		obj := base.DeepCopy()
+		value := change(obj)
+		got, err := d.Digest(ctx, obj, value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if prev, dup := seen[got]; dup {
+			t.Errorf("changing %s gives the digest of %s", name, prev)
+		}
+		seen[got] = name
+	}
+}
+
+func TestCountStaleDigestsCountsOlderFormatsOnly(t *testing.T) {
+	objs := []secretsv1alpha1.NairiSecret{
+		{Status: secretsv1alpha1.NairiSecretStatus{SyncedDigest: "hmac-sha256:v1digest"}},
+		{Status: secretsv1alpha1.NairiSecretStatus{SyncedDigest: DigestPrefix + "current"}},
+		{Status: secretsv1alpha1.NairiSecretStatus{}}, // never synced, or a conflict loser
+		{Status: secretsv1alpha1.NairiSecretStatus{SyncedDigest: "hmac-sha256:another"}},
+	}
+	if n := CountStaleDigests(objs); n != 2 {
+		t.Errorf("CountStaleDigests = %d, want 2", n)
 	}
 }
 
@@ -166,7 +232,7 @@ func newDigesterSharing(d *Digester) *Digester {
 func TestDigesterRefusesAShortKey(t *testing.T) {
 	d := newDigester(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "nairi-system", Name: HMACKeySecretName},
 		Data: map[string][]byte{"key": []byte("short")}})
-	if _, err := d.Digest(context.Background(), "v", nil); err == nil || !strings.Contains(err.Error(), "delete it") {
+	if _, err := d.Digest(context.Background(), digestObject("uid"), "v"); err == nil || !strings.Contains(err.Error(), "delete it") {
 		t.Fatalf("err = %v", err)
 	}
 }
