@@ -44,6 +44,7 @@ import (
 
 	secretsv1alpha1 "github.com/nairi-secrets-operator/nairi-secrets-operator/api/v1alpha1"
 	"github.com/nairi-secrets-operator/nairi-secrets-operator/internal/controller"
+	"github.com/nairi-secrets-operator/nairi-secrets-operator/internal/logging"
 	"github.com/nairi-secrets-operator/nairi-secrets-operator/internal/nairi"
 	// +kubebuilder:scaffold:imports
 )
@@ -129,7 +130,9 @@ func defaultOperatorNamespace() string {
 
 func main() {
 	o := parseFlags()
-	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&o.zap)))
+	// client-go logs Kubernetes API bodies (Secrets' included) at -v>=8 through this
+	// logger: the filter drops them at every level; see internal/logging.
+	ctrl.SetLogger(logging.WithoutBodies(zap.New(zap.UseFlagOptions(&o.zap))))
 	if err := run(o); err != nil {
 		setupLog.Error(err, "manager stopped")
 		os.Exit(1)

@@ -112,8 +112,12 @@ var _ = Describe("Secrets never leak", func() {
 			"object":  string(status),
 			"metrics": gatherMetrics(),
 		}
+		listed := &metav1.PartialObjectMetadata{}
+		listed.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+		Expect(mgr.cache.Get(ctx, client.ObjectKey{Namespace: operatorNamespace, Name: "applied-before-start"}, listed)).
+			To(Succeed(), "the Secret made before the manager started must have come in the watch's LIST")
 		for where, text := range places {
-			for _, secret := range []string{value, rotated, key} {
+			for _, secret := range []string{value, rotated, key, preexisting} {
 				Expect(leaks(text, secret)).To(BeEmpty(), "found a secret in %s", where)
 			}
 		}

@@ -20,6 +20,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -45,6 +46,7 @@ import (
 
 	secretsv1alpha1 "github.com/nairi-secrets-operator/nairi-secrets-operator/api/v1alpha1"
 	"github.com/nairi-secrets-operator/nairi-secrets-operator/internal/controller"
+	"github.com/nairi-secrets-operator/nairi-secrets-operator/internal/logging"
 	"github.com/nairi-secrets-operator/nairi-secrets-operator/internal/nairi"
 	"github.com/nairi-secrets-operator/nairi-secrets-operator/internal/nairi/nairisim"
 	"github.com/nairi-secrets-operator/nairi-secrets-operator/test/utils"
@@ -78,6 +80,8 @@ var (
 	// registry holds the API and object metrics of the running manager.
 	registry *prometheus.Registry
 	mgr      *runningManager
+	// preexisting is the value of a Secret created before the manager started.
+	preexisting string
 )
 
 func TestControllers(t *testing.T) {
@@ -86,7 +90,11 @@ func TestControllers(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
-	logf.SetLogger(zap.New(zap.WriteTo(logs), zap.Level(zapcore.Level(-10))))
+	logf.SetLogger(logging.WithoutBodies(zap.New(zap.WriteTo(logs), zap.Level(zapcore.Level(-10)))))
+	// Informers LIST (instead of streaming the initial state over a watch), as they do
+	// against API servers without WatchList: that LIST's response body is what client-go
+	// logs at -v>=8, and the canary test must see that path.
+	Expect(os.Setenv("KUBE_FEATURE_WatchListClient", "false")).To(Succeed())
 	ctx, cancel = context.WithCancel(context.Background())
 	Expect(clientgoscheme.AddToScheme(scheme)).To(Succeed())
 	Expect(secretsv1alpha1.AddToScheme(scheme)).To(Succeed())
@@ -107,6 +115,17 @@ var _ = BeforeSuite(func() {
 	sim = nairisim.New(nairisim.WithAPIKeys(operatorKey))
 	simURL, err = sim.Start("127.0.0.1:0")
 	Expect(err).NotTo(HaveOccurred())
+
+	// A Secret that exists before the manager starts reaches it in the first LIST of the
+	// Secret watch, whose response body client-go logs at -v>=8; the canary test looks
+	// for its value in the logs.
+	preexisting = canary("preexisting-")
+	Expect(k8sClient.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: operatorNamespace, Name: "applied-before-start",
+			Annotations: map[string]string{corev1.LastAppliedConfigAnnotation: `{"apiVersion":"v1","kind":"Secret",` +
+				`"stringData":{"password":"` + preexisting + `"}}`}},
+		StringData: map[string]string{"password": preexisting},
+	})).To(Succeed())
 
 	mgr = startManager()
 })
