@@ -37,6 +37,10 @@ import (
 // PodSecurity admission plugin refuses if it is not restricted.
 var _ = Describe("Rendered manifests applied to a real API server", Ordered, ContinueOnFailure, func() {
 	BeforeAll(func() {
+		// The namespaces nonDefaultValues watches: namespaced mode puts Roles there.
+		for _, ns := range []string{"shop", "billing"} {
+			createRestrictedNamespace(ns)
+		}
 		// The Prometheus Operator's CRDs, reduced to what a ServiceMonitor and a
 		// PrometheusRule need to be accepted, so the optional ones are checked too.
 		Expect(k8sClient.Create(ctx, serviceMonitorCRD())).To(Succeed())
@@ -77,6 +81,9 @@ var _ = Describe("Rendered manifests applied to a real API server", Ordered, Con
 		Entry("kustomize config/default with ServiceMonitor and NetworkPolicy", "nairi-system",
 			func(string) []byte { return kustomizeBuildWithOptional() }),
 		Entry("dist/install.yaml", "nairi-system", func(string) []byte { return installYAML() }),
+		Entry("kustomize config/namespaced", "nairi-system", func(string) []byte {
+			return []byte(mustRun(kustomizeBin, "build", "config/namespaced"))
+		}),
 		Entry("Helm chart, default values", "helm-defaults", func(ns string) []byte { return helmTemplate(ns, "") }),
 		Entry("Helm chart, non-default values", "helm-custom", func(ns string) []byte {
 			return helmTemplate(ns, nonDefaultValues)

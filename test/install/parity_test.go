@@ -125,6 +125,40 @@ var _ = Describe("Helm chart and kustomize agree", func() {
 	})
 })
 
+// Namespaced mode: the chart with manager.watchNamespaces and kustomize's config/namespaced
+// grant the same, and neither lets the manager read a Secret outside the watched
+// namespaces and its own.
+var _ = Describe("Namespaced mode", func() {
+	It("renders the same RBAC from the chart and from config/namespaced", func() {
+		fromKustomize := decodeObjects([]byte(mustRun(kustomizeBin, "build", "config/namespaced")))
+		fromHelm := decodeObjects(helmTemplate("nairi-system", "manager:\n  watchNamespaces: [shop]\n"))
+		Expect(rbacRules(fromHelm)).To(Equal(rbacRules(fromKustomize)))
+		Expect(bindings(fromHelm)).To(Equal(bindings(fromKustomize)))
+		args := podSpecOf(ofKind(fromKustomize, "Deployment")[0]).Containers[0].Args
+		Expect(args).To(ContainElement("--watch-namespaces=shop"))
+	})
+
+	It("grants Secrets only through Roles in the watched namespaces and the operator's own", func() {
+		objs := decodeObjects(helmTemplate("nairi-system", "manager:\n  watchNamespaces: [shop, billing]\n"))
+		var secretRoles []string
+		for _, obj := range objs {
+			for _, rule := range rbacRules([]*unstructured.Unstructured{obj})[obj.GetKind()+"/"+obj.GetName()] {
+				if !slices.Contains(rule.APIGroups, "") || !slices.Contains(rule.Resources, "secrets") {
+					continue
+				}
+				Expect(obj.GetKind()).To(Equal("Role"), "%s %s grants %v on Secrets", obj.GetKind(), obj.GetName(), rule.Verbs)
+				if slices.Contains(rule.Verbs, "get") {
+					secretRoles = append(secretRoles, obj.GetNamespace())
+				}
+			}
+		}
+		Expect(secretRoles).To(ConsistOf("shop", "billing", "nairi-system"))
+		// The default (cluster) mode is unchanged: one ClusterRole reads Secrets everywhere.
+		Expect(rbacRules(decodeObjects(helmTemplate("nairi-system", "")))["ClusterRole/nairi-secrets-operator-manager-role"]).
+			To(ContainElement(HaveField("Resources", ContainElement("secrets"))))
+	})
+})
+
 // rbacRules maps "Kind/name" of every Role and ClusterRole to its rules, normalized.
 func rbacRules(objs []*unstructured.Unstructured) map[string][]rbacv1.PolicyRule {
 	rules := map[string][]rbacv1.PolicyRule{}

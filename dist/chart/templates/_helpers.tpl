@@ -79,3 +79,33 @@ Name of the Secret holding the operator's Nairi API key.
 {{- define "nairi-secrets-operator.apiKeySecretName" -}}
 {{- .Values.nairi.apiKey.secretName | default "nairi-api-key" }}
 {{- end }}
+
+{{/*
+Splits the rules of the generated ClusterRole for namespaced mode (manager.watchNamespaces
+set): "secrets" holds the rules on core Secrets, "other" the rest (a rule on Secrets and
+other core resources is cut in two). Returns YAML: {secrets: [...], other: [...]}.
+*/}}
+{{- define "nairi-secrets-operator.splitSecretRules" -}}
+{{- $secrets := list }}
+{{- $other := list }}
+{{- range $rule := . }}
+{{- if and (eq (len $rule.apiGroups) 1) (has "" $rule.apiGroups) (has "secrets" $rule.resources) }}
+{{- $secrets = append $secrets (dict "apiGroups" (list "") "resources" (list "secrets") "verbs" $rule.verbs) }}
+{{- $rest := without $rule.resources "secrets" }}
+{{- if $rest }}
+{{- $other = append $other (merge (dict "resources" $rest) (omit $rule "resources")) }}
+{{- end }}
+{{- else }}
+{{- $other = append $other $rule }}
+{{- end }}
+{{- end }}
+{{- toYaml (dict "secrets" $secrets "other" $other) }}
+{{- end }}
+
+{{/*
+Namespaces where the manager may read Secrets in namespaced mode: the watched ones and
+the operator's own (its HMAC key). A YAML list.
+*/}}
+{{- define "nairi-secrets-operator.secretNamespaces" -}}
+{{- toYaml (append .Values.manager.watchNamespaces .Release.Namespace | uniq) }}
+{{- end }}
