@@ -357,3 +357,10 @@ dashboard: ## Regenerate the Grafana dashboard (config/grafana) from its Go sour
 	go run ./hack/dashboard -o config/grafana/nairi-secrets-operator.json
 	mkdir -p $(CHART_DIR)/files/grafana
 	cp config/grafana/nairi-secrets-operator.json $(CHART_DIR)/files/grafana/nairi-secrets-operator.json
+
+.PHONY: dashboard-png
+dashboard-png: envtest-assets ## Redraw docs/dashboard.png: a real run of the manager (envtest + simulator), scraped and plotted (~8 min).
+	go build -o bin/manager ./cmd
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go run ./hack/dashboard-run -manager bin/manager -out bin/dashboard-run
+	cd hack/tools && go run ./dashboard-png -samples ../../bin/dashboard-run \
+	  -dashboard ../../config/grafana/nairi-secrets-operator.json -out ../../docs/dashboard.png
