@@ -22,6 +22,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/nairi-secrets-operator/nairi-secrets-operator/internal/nairi"
 	"github.com/nairi-secrets-operator/nairi-secrets-operator/internal/nairi/nairisim"
@@ -135,5 +136,23 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	if got := sim.Count("POST", nairi.RouteSecrets); got != workers*rounds {
 		t.Errorf("POST count = %d, want %d", got, workers*rounds)
+	}
+}
+
+// A secret seeded in the past looks made long ago, and later stamps still move forward.
+func TestSeedAtBackdatesForTheSoak(t *testing.T) {
+	sim := nairisim.New()
+	vault := sim.NewVault()
+	before := time.Now()
+	old := sim.SeedAt(vault, "HUMAN", "v", []string{"a.example.com"}, before.Add(-10*time.Minute))
+	if !old.CreatedAt.Before(before.Add(-9*time.Minute)) || !old.UpdatedAt.Equal(old.CreatedAt) {
+		t.Errorf("seeded at %s/%s, want about 10 minutes ago", old.CreatedAt, old.UpdatedAt)
+	}
+	fresh := sim.Seed(vault, "NEW", "v", nil)
+	if !fresh.CreatedAt.After(before.Add(-time.Second)) {
+		t.Errorf("a later secret is stamped %s with id %s (old %s)", fresh.CreatedAt, fresh.ID, old.ID)
+	}
+	if v, ok := sim.Value(vault, old.ID); !ok || v != "v" {
+		t.Errorf("Value = %q, %t", v, ok)
 	}
 }

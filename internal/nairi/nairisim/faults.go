@@ -55,6 +55,9 @@ type Fault struct {
 	// replaces the response by Status or Drop: the "the write happened but
 	// the answer was lost" case that retried creates must survive.
 	Commit bool
+	// Name, when set, is copied to Request.Fault of each request the fault
+	// hits, so a harness can count which faults were really served.
+	Name string
 }
 
 // Inject queues a fault for the next matching requests.
@@ -165,6 +168,9 @@ func (s *Server) endpoint(route string, h http.HandlerFunc) http.Handler {
 		defer logOnce()
 
 		f := s.takeFault(r.Method, route)
+		if f != nil {
+			entry.Fault = f.Name
+		}
 		s.mu.Lock()
 		delay := s.latency
 		s.mu.Unlock()

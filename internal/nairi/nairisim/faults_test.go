@@ -248,3 +248,17 @@ func TestObserverSeesEachRequestWithItsOutcome(t *testing.T) {
 		t.Fatalf("observed %+v", seen)
 	}
 }
+
+// A harness counts the faults really served, not the ones it queued: the request log names
+// the fault that hit each request.
+func TestRequestLogNamesTheFaultThatHitIt(t *testing.T) {
+	sim, a := start(t)
+	vault := sim.NewVault()
+	sim.Inject(nairisim.Fault{Method: "GET", Route: nairi.RouteSecrets, Status: 503, Name: "flaky"})
+	a.do("GET", "/vaults/"+vault+"/secrets", "")
+	a.do("GET", "/vaults/"+vault+"/secrets", "")
+	reqs := sim.Requests()
+	if len(reqs) != 2 || reqs[0].Fault != "flaky" || reqs[0].Status != 503 || reqs[1].Fault != "" || reqs[1].Status != 200 {
+		t.Errorf("requests = %+v, want the first named flaky (503) and the second clean (200)", reqs)
+	}
+}

@@ -18,6 +18,7 @@ package nairisim
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/nairi-secrets-operator/nairi-secrets-operator/internal/nairi"
 )
@@ -38,6 +39,22 @@ func (s *Server) Seed(vaultID, envKey, value string, domains []string) nairi.Sec
 		panic(fmt.Sprintf("nairisim: Seed: env_key %q already exists in vault %s", envKey, vaultID))
 	}
 	return s.insertLocked(v, envKey, value, domains).public()
+}
+
+// SeedAt is Seed with created_at and updated_at set to at (truncated to
+// milliseconds): a secret made long ago, e.g. in the dashboard before an
+// operator's create-intent mark. It panics like Seed.
+func (s *Server) SeedAt(vaultID, envKey, value string, domains []string, at time.Time) nairi.Secret {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v := s.mustVaultLocked(vaultID)
+	if v.findEnvKey(envKey) != nil {
+		panic(fmt.Sprintf("nairisim: SeedAt: env_key %q already exists in vault %s", envKey, vaultID))
+	}
+	rec := s.insertLocked(v, envKey, value, domains)
+	rec.created = at.UTC().Truncate(time.Millisecond)
+	rec.updated = rec.created
+	return rec.public()
 }
 
 // DeleteOutOfBand deletes a secret directly; an unknown secret is ignored.

@@ -39,6 +39,8 @@ type Request struct {
 	// Time is when the request arrived; Duration how long until it was answered.
 	Time     time.Time
 	Duration time.Duration
+	// Fault is the Name of the injected fault that hit this request, if any.
+	Fault string
 }
 
 func (s *Server) logRequest(r Request) {
