@@ -67,8 +67,8 @@ FUZZTIME ?= 3s
 
 .PHONY: test
 test: verify-generated fmt vet envtest-assets kustomize helm promtool ## Run every test: unit, fuzz seeds, envtest suites, alert rules and e2e.
-	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test $$(go list ./... | grep -v /test/e2e) -coverprofile cover.out
-	$(MAKE) --no-print-directory test-fuzz test-e2e
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test $$(go list ./... | grep -v -e /test/e2e -e /test/soak) -coverprofile cover.out
+	$(MAKE) --no-print-directory test-fuzz test-e2e test-soak
 
 .PHONY: test-fuzz
 test-fuzz: ## Run each fuzz target briefly (FUZZTIME=1m for a longer run by hand).
@@ -283,6 +283,7 @@ dist: build-installer ## Regenerate dist/: install.yaml, and the chart's copies 
 	cp config/prometheus/alerts.rules.yaml $(CHART_DIR)/files/prometheus/alerts.rules.yaml
 	cp config/grafana/nairi-secrets-operator.json $(CHART_DIR)/files/grafana/nairi-secrets-operator.json
 
+
 # The alert rules live in one file, config/prometheus/alerts.rules.yaml (Prometheus' rule-file
 # format, what promtool tests). The PrometheusRule for kustomize wraps it; the chart copies it.
 PROMETHEUS_RULE = config/prometheus/prometheusrule.yaml
@@ -364,3 +365,22 @@ dashboard-png: envtest-assets ## Redraw docs/dashboard.png: a real run of the ma
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go run ./hack/dashboard-run -manager bin/manager -out bin/dashboard-run
 	cd hack/tools && go run ./dashboard-png -samples ../../bin/dashboard-run \
 	  -dashboard ../../config/grafana/nairi-secrets-operator.json -out ../../docs/dashboard.png
+
+##@ Soak
+
+# The randomized fault soak (test/soak): SOAK_SEED is a comma-separated list of seeds
+# ("date" = today's UTC date as YYYYMMDD), SOAK_DURATION the length of each history.
+SOAK_SEED ?= 1
+SOAK_DURATION ?= 10m
+# SOAK_QUIET bounds the wait for the end state once the faults stop.
+SOAK_QUIET ?= 5m
+
+.PHONY: soak
+soak: envtest-assets ## Randomized fault soak with an exact end-state check; publishes docs/reliability.md.
+	SOAK_PUBLISH=1 SOAK_SEED="$(SOAK_SEED)" SOAK_DURATION="$(SOAK_DURATION)" SOAK_QUIET="$(SOAK_QUIET)" \
+	  KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./test/soak/ -run '^TestSoak$$' -v -count=1 -timeout 4h
+
+.PHONY: test-soak
+test-soak: envtest-assets ## Two 60-second soaks for CI: seed 1 and a seed from today's date (printed).
+	SOAK_SEED=1,date SOAK_DURATION=60s SOAK_QUIET=5m \
+	  KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./test/soak/ -v -count=1 -timeout 40m
