@@ -19,6 +19,13 @@ package soak
 import (
 	"testing"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	secretsv1alpha1 "github.com/nairi-secrets-operator/nairi-secrets-operator/api/v1alpha1"
+	"github.com/nairi-secrets-operator/nairi-secrets-operator/internal/nairi"
 )
 
 func TestParseSeeds(t *testing.T) {
@@ -50,5 +57,68 @@ func TestCanariesFindValuesAndOnlyValues(t *testing.T) {
 	}
 	if got := c.find("0123456789abcdef01234567"); got == "" || got != "<value>" {
 		t.Errorf("the report must hide the value, got %q", got)
+	}
+}
+
+// The check must be able to fail: each broken end state below is caught, and the healthy
+// one passes.
+func TestCheckKeyCatchesBrokenEndStates(t *testing.T) {
+	const vault = "vlt_01KQ27AQH800XQTQPJZ0DH14SJ"
+	k := vk{vault, "SOAK_K01"}
+	r := ref{"soak-a", "src-0", "k0"}
+	owner := func(reason string) *secretsv1alpha1.NairiSecret {
+		o := &secretsv1alpha1.NairiSecret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: "soak-a", Name: "obj-01", Generation: 1},
+			Spec: secretsv1alpha1.NairiSecretSpec{VaultID: vault, EnvKey: k.EnvKey,
+				SecretRef: secretsv1alpha1.SecretKeySelector{Name: r.Secret, Key: r.Key}},
+			Status: secretsv1alpha1.NairiSecretStatus{SecretID: "sec_1", ObservedGeneration: 1},
+		}
+		meta.SetStatusCondition(&o.Status.Conditions, metav1.Condition{Type: secretsv1alpha1.ConditionReady,
+			Status: metav1.ConditionTrue, Reason: reason})
+		return o
+	}
+	world := func(vaultValue string) *world {
+		w := &world{secrets: map[string]*corev1.Secret{"soak-a/src-0": {Data: map[string][]byte{"k0": []byte("current")}}},
+			vault: map[vk]nairi.Secret{}, values: map[string]string{}}
+		if vaultValue != "" {
+			w.vault[k] = nairi.Secret{ID: "sec_1", EnvKey: k.EnvKey, AllowedDomains: []string{}}
+			w.values["sec_1"] = vaultValue
+		}
+		return w
+	}
+	newSoak := func() *soak {
+		s := &soak{labels: map[string]string{vault: "A"}, model: newModel(false)}
+		s.model.claimed(k, "soak-a/obj-01", r, false)
+		s.model.wrote(r, "older")
+		s.model.wrote(r, "current")
+		return s
+	}
+	cases := []struct {
+		name     string
+		claims   []*secretsv1alpha1.NairiSecret
+		vault    string
+		released bool
+		problems int
+	}{
+		{"a Synced owner and the current value", []*secretsv1alpha1.NairiSecret{owner("Synced")}, "current", false, 0},
+		{"a Synced owner but an old value in the vault", []*secretsv1alpha1.NairiSecret{owner("Synced")}, "older", false, 1},
+		{"a Synced owner but nothing in the vault", []*secretsv1alpha1.NairiSecret{owner("Synced")}, "", false, 1},
+		{"an owner stuck in APIUnavailable", []*secretsv1alpha1.NairiSecret{owner("APIUnavailable")}, "current", false, 1},
+		{"every claimant deleted, nothing left", nil, "", true, 0},
+		{"every claimant deleted, an orphan left", nil, "current", true, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSoak()
+			if tc.released {
+				s.model.released(k, "soak-a/obj-01", "uid", false, 0)
+			}
+			keys, _ := s.model.snapshot()
+			var counts checkCounts
+			got := s.checkKey(k, keys[k], true, tc.claims, world(tc.vault), &counts)
+			if len(got) != tc.problems {
+				t.Errorf("problems = %v, want %d", got, tc.problems)
+			}
+		})
 	}
 }
