@@ -58,6 +58,8 @@ type Result struct {
 	Passed      bool        `json:"passed"`
 	Problems    []string    `json:"problems,omitempty"`
 	Explanation string      `json:"-"`
+	// History is the whole history, one step a line, written next to the logs.
+	History string `json:"-"`
 	Invariants  []string    `json:"invariants"`
 }
 

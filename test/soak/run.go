@@ -338,6 +338,7 @@ func (s *soak) fill(res *Result, a *actor, counts checkCounts, problems []proble
 	res.Canaries = s.canaries.count
 	res.Invariants = invariants
 	res.Passed = len(problems) == 0
+	res.History = formatEntries(s.hist.entries())
 	for _, p := range problems {
 		res.Problems = append(res.Problems, p.Msg)
 	}

@@ -27,6 +27,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
 	"github.com/nairi-secrets-operator/nairi-secrets-operator/test/utils"
 )
 
@@ -51,7 +54,10 @@ func TestSoak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	root := filepath.Join(utils.ProjectDir(), "bin", "soak", time.Now().UTC().Format("20060102-150405"))
+	// The driver's own client logs nothing; the managers log to their files.
+	ctrllog.SetLogger(logr.Discard())
+	root := filepath.Join(utils.ProjectDir(), "bin", "soak",
+		fmt.Sprintf("%s-%d", time.Now().UTC().Format("20060102-150405"), os.Getpid()))
 	bin := filepath.Join(root, "manager")
 	if err := utils.GoBuild(bin, "./cmd/main.go"); err != nil {
 		t.Fatal(err)
@@ -67,6 +73,7 @@ func TestSoak(t *testing.T) {
 				t.Fatalf("seed %d: the soak could not run: %v (logs in %s)", seed, err, dir)
 			}
 			res.Commit = commit
+			_ = os.WriteFile(filepath.Join(dir, "history.txt"), []byte(res.History), 0o644)
 			t.Logf("seed %d: %d actions, %d faults, %d manager kills, %d restarts, %d exits, %d API calls; "+
 				"%d keys checked (%d exact); end state matched after %s", seed, res.ActionsTotal, res.FaultsTotal,
 				res.ManagerKills, res.ManagerRestarts, res.ManagerCrashes, res.APICallsTotal, res.Check.Keys,
