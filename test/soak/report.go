@@ -59,8 +59,8 @@ type Result struct {
 	Problems    []string    `json:"problems,omitempty"`
 	Explanation string      `json:"-"`
 	// History is the whole history, one step a line, written next to the logs.
-	History string `json:"-"`
-	Invariants  []string    `json:"invariants"`
+	History    string   `json:"-"`
+	Invariants []string `json:"invariants"`
 }
 
 // invariants are what the check at the end asserts.
