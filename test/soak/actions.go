@@ -210,7 +210,7 @@ func (a *actor) newObject(ctx context.Context, ns string, key vk) (bool, error) 
 		obj.Spec.DeletionPolicy = secretsv1alpha1.DeletionPolicyRetain
 	}
 	id := ns + "/" + name
-	a.s.model.claimed(key, id, r, a.s.adoptionAllowed(key.Vault))
+	a.s.model.claimed(key, id, r)
 	err := a.s.c.Create(ctx, obj)
 	if apierrors.IsAlreadyExists(err) {
 		return false, nil // still being deleted

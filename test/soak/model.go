@@ -63,10 +63,13 @@ type model struct {
 	values map[ref]map[string]bool
 	// deleted are the objects the driver deleted ("ns/name" → UID) and must be gone.
 	deleted map[string]string
+	// adoption are the vaults whose NairiVault said adoption: Allow at some point.
+	adoption map[string]bool
 }
 
 func newModel(v2 bool) *model {
-	return &model{v2: v2, keys: map[vk]*keyHistory{}, values: map[ref]map[string]bool{}, deleted: map[string]string{}}
+	return &model{v2: v2, keys: map[vk]*keyHistory{}, values: map[ref]map[string]bool{}, deleted: map[string]string{},
+		adoption: map[string]bool{}}
 }
 
 func (m *model) keyLocked(k vk) *keyHistory {
@@ -87,15 +90,28 @@ func (m *model) seeded(k vk, s nairi.Secret, value string) {
 }
 
 // claimed records an object claiming k with its value from r. In v1 any claim may adopt
-// a seed; in v2 only one the NairiVault allows (adoptionAllowed).
-func (m *model) claimed(k vk, obj string, r ref, adoptionAllowed bool) {
+// a seed; in v2 only while the vault's NairiVault allows adoption (allowAdoption).
+func (m *model) claimed(k vk, obj string, r ref) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	kh := m.keyLocked(k)
 	kh.claimants[obj] = true
 	kh.refs[r] = true
-	if !m.v2 || adoptionAllowed {
+	if !m.v2 || m.adoption[k.Vault] {
 		kh.adoptable = true
+	}
+}
+
+// allowAdoption records that vault's NairiVault allows adoption (from now on, or again):
+// every key of the vault with a claimant may take its secret over.
+func (m *model) allowAdoption(vault string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.adoption[vault] = true
+	for k, kh := range m.keys {
+		if k.Vault == vault && len(kh.claimants) > 0 {
+			kh.adoptable = true
+		}
 	}
 }
 

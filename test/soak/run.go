@@ -118,10 +118,6 @@ func (s *soak) isSeed(id string) bool { return s.seeds[id] }
 // every namespace may.
 func (s *soak) granted(*secretsv1alpha1.NairiSecret) bool { return true }
 
-// adoptionAllowed says whether a NairiVault lets objects take over vault secrets they did
-// not create (DESIGN.md §4 step 6 (b)).
-func (s *soak) adoptionAllowed(string) bool { return false }
-
 // hasNairiVault says whether the tree has DESIGN.md v2's NairiVault CRD.
 func hasNairiVault() bool {
 	_, err := os.Stat(filepath.Join(utils.CRDDir(), "secrets.nairi.ai_nairivaults.yaml"))

@@ -88,7 +88,7 @@ func TestCheckKeyCatchesBrokenEndStates(t *testing.T) {
 	}
 	newSoak := func() *soak {
 		s := &soak{labels: map[string]string{vault: "A"}, model: newModel(false)}
-		s.model.claimed(k, "soak-a/obj-01", r, false)
+		s.model.claimed(k, "soak-a/obj-01", r)
 		s.model.wrote(r, "older")
 		s.model.wrote(r, "current")
 		return s
