@@ -63,13 +63,13 @@ func (cp *ControlPlane) RestartAPIServer(down time.Duration) error {
 		return errors.New("restart kube-apiserver: not a restartable control plane")
 	}
 	certDir := api.CertDir
-	if err := api.Stop(); err != nil {
-		return fmt.Errorf("stop kube-apiserver: %w", err)
-	}
+	// A kube-apiserver that does not stop in time (a loaded machine) has been SIGKILLed by
+	// Stop, which reports it as an error: it is down either way, so start it again.
+	stopErr := api.Stop()
 	api.CertDir = certDir
 	time.Sleep(down)
 	if err := api.Start(); err != nil {
-		return fmt.Errorf("start kube-apiserver again: %w", err)
+		return errors.Join(stopErr, fmt.Errorf("start kube-apiserver again: %w", err))
 	}
 	return nil
 }
