@@ -118,11 +118,11 @@ func (a *actor) step(ctx context.Context) {
 		{"delete NairiSecret", 7, a.deleteObject},
 		{"duplicate claim", 4, a.duplicateClaim},
 		{"rotate value", 12, a.rotate},
-		{"delete Secret", 2, a.deleteSource},
+		{"delete Secret", 1, a.deleteSource},
 		{"recreate Secret", 3, a.recreateSource},
 		{"add key", 3, a.addKey},
-		{"remove key", 2, a.removeKey},
-		{"suspend/resume", 4, a.toggleSuspend},
+		{"remove key", 1, a.removeKey},
+		{"suspend/resume", 3, a.toggleSuspend},
 		{"change domains", 3, a.changeDomains},
 		{"change deletionPolicy", 2, a.flipPolicy},
 		{"remote delete", 3, a.remoteDelete},
@@ -165,7 +165,7 @@ func (a *actor) seedSources(ctx context.Context) error {
 func (a *actor) createSource(ctx context.Context, ns, name string) (bool, error) {
 	data := map[string][]byte{}
 	for k := range sourceKeys {
-		if k == 0 || a.pick(3) > 0 {
+		if k == 0 || a.pick(8) > 0 {
 			key := fmt.Sprintf("k%d", k)
 			v := a.value()
 			a.s.model.wrote(ref{ns, name, key}, v)
@@ -196,6 +196,17 @@ func (a *actor) newObject(ctx context.Context, ns string, key vk) (bool, error) 
 		return false, nil
 	}
 	r := ref{ns, fmt.Sprintf("src-%d", a.pick(sourceNames)), fmt.Sprintf("k%d", a.pick(sourceKeys))}
+	// Mostly a Secret that exists, so that most objects can sync and the end state is
+	// checked exactly; sometimes one that does not (SecretNotFound, until it is created).
+	var here []string
+	for _, id := range slices.Sorted(maps.Keys(a.sources)) {
+		if secNS, name, _ := strings.Cut(id, "/"); secNS == ns {
+			here = append(here, name)
+		}
+	}
+	if len(here) > 0 && a.pick(8) > 0 {
+		r.Secret = here[a.pick(len(here))]
+	}
 	obj := &secretsv1alpha1.NairiSecret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
 		Spec: secretsv1alpha1.NairiSecretSpec{
@@ -203,7 +214,7 @@ func (a *actor) newObject(ctx context.Context, ns string, key vk) (bool, error) 
 			SecretRef:       secretsv1alpha1.SecretKeySelector{Name: r.Secret, Key: r.Key},
 			AllowedDomains:  domainSets[a.pick(len(domainSets))],
 			RefreshInterval: &metav1.Duration{Duration: refresh},
-			Suspend:         a.pick(12) == 0,
+			Suspend:         a.pick(20) == 0,
 		},
 	}
 	if a.pick(4) == 0 {
@@ -330,7 +341,7 @@ func (a *actor) rotate(ctx context.Context) (bool, error) {
 	}
 	key := fmt.Sprintf("k%d", a.pick(sourceKeys))
 	v := a.value()
-	if a.pick(30) == 0 {
+	if a.pick(50) == 0 {
 		v = "" // the API refuses it: EmptyValue
 	}
 	a.s.model.wrote(ref{ns, name, key}, v)

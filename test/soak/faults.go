@@ -152,11 +152,11 @@ func (f *faults) injectOne() {
 	f.s.hist.add(kindFault, fmt.Sprintf("next %d %s %s: %s", times, method, route, fault.Name))
 }
 
-// runChaos kills a manager every 10 to 30 seconds: the leader, either replica, or the leader
+// runChaos kills a manager every 15 to 40 seconds: the leader, either replica, or the leader
 // at the moment one of its writes commits. The supervisor starts it again.
 func (f *faults) runChaos(ctx context.Context) {
 	for {
-		if !sleepCtx(ctx, time.Duration(10+f.rng.IntN(20))*time.Second) {
+		if !sleepCtx(ctx, time.Duration(15+f.rng.IntN(25))*time.Second) {
 			return
 		}
 		switch n := f.rng.IntN(3); n {
