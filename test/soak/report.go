@@ -138,6 +138,14 @@ Reproduce a run with ` + "`make soak SOAK_SEED=<seed> SOAK_DURATION=<duration>`"
 plays the same sequence of actions and faults; the interleaving with the manager's own timing
 differs from run to run, which is the point of running many seeds.
 
+The *model* column says which rules the check applied: **v2** once the tree has NairiVault
+(DESIGN.md v2: grants, create-intent mark, adoption only of what an object created or a
+NairiVault allows), **v1** before (any existing env key is adopted). *Exits* are replicas
+that stopped by themselves, mostly on losing the lease while kube-apiserver was down, and
+were restarted like a Deployment would. *Loose* keys are the ones DESIGN.md lets keep a
+secret no live object owns, checked for at most one secret holding a value once written for
+the key.
+
 ## Runs
 
 | seed | duration | started (UTC) | model | actions | faults served | manager kills / restarts / exits | kube-apiserver restarts | Nairi API calls | keys checked (exact / empty / seed / loose) | end state | result |

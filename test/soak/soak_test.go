@@ -38,6 +38,13 @@ import (
 // 10m). SOAK_PUBLISH=1 stores the figures in test/soak/runs/ and rewrites
 // docs/reliability.md. Logs go to bin/soak/, kept when a run fails (SOAK_KEEP=1: always).
 func TestSoak(t *testing.T) {
+	if os.Getenv("SOAK_REPORT_ONLY") != "" { // re-render docs/reliability.md from test/soak/runs
+		runs := filepath.Join(utils.ProjectDir(), "test", "soak", "runs")
+		if err := WriteReport(runs, filepath.Join(utils.ProjectDir(), "docs", "reliability.md")); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
 	seeds, err := parseSeeds(envOr("SOAK_SEED", "1"), time.Now().UTC())
 	if err != nil {
 		t.Fatal(err)
