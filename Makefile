@@ -64,6 +64,11 @@ ENVTEST_K8S_VERSION ?= $(shell go list -m -f '{{.Version}}' k8s.io/api | sed -E 
 # Directory with kube-apiserver, etcd and kubectl; filled once per machine (see hack/envtest-assets.sh).
 ENVTEST_ASSETS = $(shell hack/envtest-assets.sh $(ENVTEST_K8S_VERSION) "$(ENVTEST)")
 FUZZTIME ?= 3s
+# envtest gives kube-apiserver 20 s to start by default; on a loaded 2-core machine with
+# several suites starting control planes at once that is too little. Suites that build
+# their own envtest.Environment inherit this through envtest's own variables.
+export KUBEBUILDER_CONTROLPLANE_START_TIMEOUT ?= 2m
+export KUBEBUILDER_CONTROLPLANE_STOP_TIMEOUT ?= 1m
 
 .PHONY: test
 test: verify-generated fmt vet envtest-assets kustomize helm promtool ## Run every test: unit, fuzz seeds, envtest suites, alert rules and e2e.
