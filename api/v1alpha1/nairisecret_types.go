@@ -139,10 +139,11 @@ type NairiSecretStatus struct {
 	// +optional
 	LastSyncedTime *metav1.Time `json:"lastSyncedTime,omitempty"`
 
-	// lastCheckedTime is when the vault secret was last written or checked for drift.
-	// The next drift check is due refreshInterval after it, also across restarts.
+	// syncedFrom records what the synced value was read from, so that a reconcile (after
+	// a restart, say) that finds the same resourceVersions in its metadata cache, at the
+	// same generation, knows the vault is current without reading the Secret again.
 	// +optional
-	LastCheckedTime *metav1.Time `json:"lastCheckedTime,omitempty"`
+	SyncedFrom *SyncedFrom `json:"syncedFrom,omitempty"`
 
 	// remoteUpdatedAt is the updated_at the API returned for the operator's last write,
 	// exactly as the API sent it. A later updated_at in the vault means someone else
@@ -156,6 +157,24 @@ type NairiSecretStatus struct {
 	// +listMapKey=type
 	// +optional
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// SyncedFrom is the state of the inputs of a synced value: the resourceVersions of the
+// Secrets it was read from and the spec generation it was pushed for.
+type SyncedFrom struct {
+	// secretResourceVersion is the source Secret's resourceVersion (templates read the same
+	// Secret, so it covers them too).
+	// +optional
+	SecretResourceVersion string `json:"secretResourceVersion,omitempty"`
+
+	// apiKeySecretResourceVersion is the resourceVersion of the Secret holding the API key
+	// used, when the key comes from a Secret.
+	// +optional
+	APIKeySecretResourceVersion string `json:"apiKeySecretResourceVersion,omitempty"`
+
+	// generation is the metadata.generation the value was synced for.
+	// +optional
+	Generation int64 `json:"generation,omitempty"`
 }
 
 // +kubebuilder:object:root=true

@@ -19,8 +19,11 @@ package controller
 import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	secretsv1alpha1 "github.com/nairi-secrets-operator/nairi-secrets-operator/api/v1alpha1"
 )
 
 // CacheOptions are the manager's cache settings: the watched namespaces (nil = all), and
@@ -30,6 +33,26 @@ import (
 // data, which must not sit in the operator's memory.
 func CacheOptions(namespaces map[string]cache.Config) cache.Options {
 	return cache.Options{DefaultNamespaces: namespaces, DefaultTransform: stripUnread}
+}
+
+// ShardLabel is the label key of the Flux sharding convention: a deployment started with
+// --watch-label-selector=sharding.fluxcd.io/key=shard1 handles only the objects labelled
+// so, and one started with '!sharding.fluxcd.io/key' handles the rest.
+const ShardLabel = "sharding.fluxcd.io/key"
+
+// WithWatchLabelSelector restricts opts to the NairiSecrets matching selector (the
+// --watch-label-selector flag), so several operator deployments can split a cluster's
+// objects between them. Secrets are not filtered: they are selected by the NairiSecrets
+// that name them. nil or an empty selector leaves opts as they are.
+func WithWatchLabelSelector(opts cache.Options, selector labels.Selector) cache.Options {
+	if selector == nil || selector.Empty() {
+		return opts
+	}
+	if opts.ByObject == nil {
+		opts.ByObject = map[client.Object]cache.ByObject{}
+	}
+	opts.ByObject[&secretsv1alpha1.NairiSecret{}] = cache.ByObject{Label: selector}
+	return opts
 }
 
 // ClientOptions are the manager's client settings: Secrets are never read through the

@@ -134,7 +134,7 @@ func (r *NairiSecretReconciler) checkConflict(ctx context.Context, obj *secretsv
 	// delete it; keeping its id and digest would let this object claim Synced later
 	// without writing anything.
 	obj.Status.SecretID, obj.Status.SyncedDigest, obj.Status.RemoteUpdatedAt = "", "", ""
-	obj.Status.LastSyncedTime, obj.Status.LastCheckedTime = nil, nil
+	obj.Status.LastSyncedTime, obj.Status.SyncedFrom = nil, nil
 	return &failure{reason: secretsv1alpha1.ReasonConflict, stalled: true,
 		message: fmt.Sprintf("NairiSecret %s/%s, which is older, already syncs %s in vault %s. Delete one of the two; "+
 			"this one takes over when the other is gone.", owner.Namespace, owner.Name, obj.Spec.EnvKey, obj.Spec.VaultID)}

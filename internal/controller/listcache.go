@@ -48,6 +48,13 @@ type listEntry struct {
 
 // List returns the vault's secrets, from a List made less than TTL ago when there is one.
 func (c *ListCache) List(ctx context.Context, api vaultAPI, vaultID string) ([]nairi.Secret, error) {
+	secrets, _, err := c.ListAt(ctx, api, vaultID)
+	return secrets, err
+}
+
+// ListAt is List that also says when the List was made, so the drift checks it served
+// can be scheduled from one time and keep sharing a List.
+func (c *ListCache) ListAt(ctx context.Context, api vaultAPI, vaultID string) ([]nairi.Secret, time.Time, error) {
 	key := listKey{api.keyID, vaultID}
 	c.mu.Lock()
 	if c.entries == nil {
@@ -57,9 +64,9 @@ func (c *ListCache) List(ctx context.Context, api vaultAPI, vaultID string) ([]n
 		c.mu.Unlock()
 		select {
 		case <-e.done:
-			return e.secrets, e.err
+			return e.secrets, e.at, e.err
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, time.Time{}, ctx.Err()
 		}
 	}
 	c.sweepLocked()
@@ -75,7 +82,7 @@ func (c *ListCache) List(ctx context.Context, api vaultAPI, vaultID string) ([]n
 	}
 	c.mu.Unlock()
 	close(e.done)
-	return e.secrets, e.err
+	return e.secrets, e.at, e.err
 }
 
 // Invalidate drops the cached List of a vault after this process wrote to it, so no

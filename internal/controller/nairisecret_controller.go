@@ -69,8 +69,15 @@ type NairiSecretReconciler struct {
 	Metrics *ObjectMetrics
 	// MaxConcurrentReconciles is how many objects are reconciled at once (default 1).
 	MaxConcurrentReconciles int
+	// SecretMetadata reads Secrets' metadata from the watch cache (the manager's cache), to
+	// tell without a request whether a synced object's Secrets changed; nil reads nothing.
+	SecretMetadata client.Reader
 	// Now returns the current time; tests may replace it.
 	Now func() time.Time
+
+	// checks keeps when each object's next drift check is due, in this process only.
+	checks     *checkSchedule
+	checksOnce sync.Once
 
 	// written remembers, per object, the status this process last wrote, so that a
 	// reconcile working from a cache that has not yet seen that write re-reads the
@@ -86,16 +93,11 @@ var cacheSecretsInFull = false
 type statusMark struct {
 	uid                             types.UID
 	secretID, digest, remoteUpdated string
-	lastChecked                     int64 // seconds: what the API server keeps of a metav1.Time
 }
 
 func markOf(obj *secretsv1alpha1.NairiSecret) statusMark {
-	m := statusMark{uid: obj.UID, secretID: obj.Status.SecretID, digest: obj.Status.SyncedDigest,
+	return statusMark{uid: obj.UID, secretID: obj.Status.SecretID, digest: obj.Status.SyncedDigest,
 		remoteUpdated: obj.Status.RemoteUpdatedAt}
-	if obj.Status.LastCheckedTime != nil {
-		m.lastChecked = obj.Status.LastCheckedTime.Unix()
-	}
-	return m
 }
 
 // +kubebuilder:rbac:groups=secrets.nairi.ai,resources=nairisecrets,verbs=get;list;watch;update;patch
@@ -114,6 +116,7 @@ func (r *NairiSecretReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	if obj == nil {
 		r.Metrics.Forget(req.NamespacedName)
 		r.written.Delete(req.NamespacedName)
+		r.schedule().forget(req.NamespacedName)
 		return ctrl.Result{}, nil
 	}
 	base := obj.DeepCopy()
@@ -139,6 +142,14 @@ func (r *NairiSecretReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	if f := checkDomains(obj); f != nil {
 		return r.fail(ctx, obj, f)
 	}
+	versions := r.inputVersions(ctx, obj)
+	if unchanged(obj, versions) {
+		if done, f := r.checkUnchanged(ctx, obj); f != nil {
+			return r.fail(ctx, obj, f)
+		} else if done {
+			return r.synced(obj), nil
+		}
+	}
 	value, f := r.readSource(ctx, obj)
 	if f != nil {
 		return r.fail(ctx, obj, f)
@@ -156,6 +167,7 @@ func (r *NairiSecretReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	if f := r.sync(ctx, obj, api, value, digest); f != nil {
 		return r.fail(ctx, obj, f)
 	}
+	obj.Status.SyncedFrom = &versions
 	return r.synced(obj), nil
 }
 
@@ -179,10 +191,20 @@ func (r *NairiSecretReconciler) fetch(ctx context.Context, key types.NamespacedN
 }
 
 // patchStatus writes the status if it changed, as a merge patch of the status alone.
+// syncedFrom alone changing is not worth a write (a label change on a Secret must cost
+// nothing): it rides along with the next write, or is written once when it was missing
+// or incomplete (the cache had not seen the Secret yet).
 func (r *NairiSecretReconciler) patchStatus(ctx context.Context, base, obj *secretsv1alpha1.NairiSecret) error {
 	r.Metrics.Observe(obj)
 	if equality.Semantic.DeepEqual(base.Status, obj.Status) {
 		return nil
+	}
+	if rest, baseRest := obj.Status, base.Status; base.Status.SyncedFrom != nil &&
+		base.Status.SyncedFrom.SecretResourceVersion != "" {
+		rest.SyncedFrom, baseRest.SyncedFrom = nil, nil
+		if equality.Semantic.DeepEqual(baseRest, rest) {
+			return nil
+		}
 	}
 	if err := r.Status().Patch(ctx, obj, client.MergeFrom(base)); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -225,6 +247,7 @@ func (r *NairiSecretReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Now == nil {
 		r.Now = time.Now
 	}
+	r.schedule()
 	concurrency := max(r.MaxConcurrentReconciles, 1)
 	b := ctrl.NewControllerManagedBy(mgr)
 	if cacheSecretsInFull {
@@ -292,6 +315,7 @@ func Setup(mgr ctrl.Manager, o Options) (*NairiSecretReconciler, error) {
 				return nairi.New(o.APIURL, key, clientOpts...)
 			},
 		},
+		SecretMetadata:          mgr.GetCache(),
 		Digests:                 &Digester{Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Namespace: o.OperatorNamespace},
 		Lists:                   &ListCache{TTL: o.ListCacheTTL},
 		Metrics:                 o.ObjectMetrics,

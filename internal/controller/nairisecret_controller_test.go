@@ -56,7 +56,8 @@ var _ = Describe("Syncing a NairiSecret", func() {
 		Expect(got.Status.SecretID).To(MatchRegexp(`^sec_[0-9A-HJKMNP-TV-Z]{26}$`))
 		Expect(got.Status.SyncedDigest).To(HavePrefix("v2:hmac-sha256:"))
 		Expect(got.Status.LastSyncedTime).NotTo(BeNil())
-		Expect(got.Status.LastCheckedTime).NotTo(BeNil())
+		Eventually(func() *secretsv1alpha1.SyncedFrom { return get(obj).Status.SyncedFrom }, timeout).Should(
+			Equal(&secretsv1alpha1.SyncedFrom{SecretResourceVersion: source.ResourceVersion, Generation: got.Generation}))
 		remote := sim.Secrets(vault)
 		Expect(remote).To(HaveLen(1))
 		Expect(remote[0].EnvKey).To(Equal("DATABASE_URL"))

@@ -130,10 +130,10 @@ func (r *NairiSecretReconciler) synced(obj *secretsv1alpha1.NairiSecret) ctrl.Re
 		fmt.Sprintf("Vault %s holds the current value as %s (%s).", obj.Spec.VaultID, obj.Spec.EnvKey, obj.Status.SecretID))
 	meta.RemoveStatusCondition(&obj.Status.Conditions, secretsv1alpha1.ConditionStalled)
 	interval := refreshInterval(obj)
-	if interval == 0 || obj.Status.LastCheckedTime == nil {
+	if interval == 0 {
 		return ctrl.Result{}
 	}
-	return ctrl.Result{RequeueAfter: max(obj.Status.LastCheckedTime.Add(interval).Sub(r.Now()), time.Second)}
+	return ctrl.Result{RequeueAfter: max(r.schedule().due(obj, interval).Sub(r.Now()), time.Second)}
 }
 
 func setReady(obj *secretsv1alpha1.NairiSecret, status metav1.ConditionStatus, reason, message string) {

@@ -32,6 +32,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
@@ -149,21 +150,37 @@ type runningManager struct {
 	cache cache.Cache
 }
 
+// mainShard is the suite manager's --watch-label-selector: as the main deployment of the
+// Flux sharding convention, it handles every NairiSecret without a shard key.
+const mainShard = "!" + controller.ShardLabel
+
 // startManager starts a manager with the production wiring, pointing at the simulator.
 func startManager() *runningManager {
-	m, err := ctrl.NewManager(cfg, ctrl.Options{
+	registry = prometheus.NewRegistry()
+	return startManagerWith(mainShard, registry)
+}
+
+// startManagerWith starts a manager that handles the NairiSecrets matching selector and
+// registers its metrics in reg.
+func startManagerWith(selector string, reg *prometheus.Registry) *runningManager {
+	// Every Kubernetes request of the manager goes through kubeRequests, so specs can
+	// count the reads and writes it makes.
+	sel, err := labels.Parse(selector)
+	Expect(err).NotTo(HaveOccurred())
+	mcfg := rest.CopyConfig(cfg)
+	mcfg.Wrap(kubeRequests.wrap)
+	m, err := ctrl.NewManager(mcfg, ctrl.Options{
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 		// Each restart registers the controller again in this process.
 		Controller: config.Controller{SkipNameValidation: new(true)},
 		Client:     controller.ClientOptions(),
-		Cache:      controller.CacheOptions(nil),
+		Cache:      controller.WithWatchLabelSelector(controller.CacheOptions(nil), sel),
 	})
 	Expect(err).NotTo(HaveOccurred())
-	registry = prometheus.NewRegistry()
 	apiMetrics, objectMetrics := nairi.NewMetrics(), controller.NewObjectMetrics()
-	registry.MustRegister(append(apiMetrics.Collectors(), objectMetrics)...)
+	reg.MustRegister(append(apiMetrics.Collectors(), objectMetrics)...)
 	_, err = controller.Setup(m, controller.Options{
 		APIURL:                  simURL,
 		OperatorKey:             func() (string, error) { return operatorKey, nil },

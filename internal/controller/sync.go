@@ -131,26 +131,56 @@ func (r *NairiSecretReconciler) adopt(ctx context.Context, obj *secretsv1alpha1.
 
 // checkDrift compares the vault, through a shared List, with what was last written:
 // a missing secret is created again (Recreated); a later updated_at or other domains
-// mean someone changed it, so the value is written again (Restored).
+// mean someone changed it, so the value is written again (Restored). Nothing drifted:
+// nothing is written, not even the status.
 func (r *NairiSecretReconciler) checkDrift(ctx context.Context, obj *secretsv1alpha1.NairiSecret, api vaultAPI,
 	want desired) *failure {
-	secrets, err := r.Lists.List(ctx, api, obj.Spec.VaultID)
+	event, f := r.drifted(ctx, obj, api)
+	if f != nil || event == "" {
+		return f
+	}
+	if event == secretsv1alpha1.EventRecreated {
+		obj.Status.SecretID = ""
+	}
+	return r.push(ctx, obj, api, want, event)
+}
+
+// drifted looks for the vault secret in a shared List: "" when it is as last written (the
+// next check is then scheduled from the List's time), else the Event of the write that
+// must restore it.
+func (r *NairiSecretReconciler) drifted(ctx context.Context, obj *secretsv1alpha1.NairiSecret, api vaultAPI) (string, *failure) {
+	secrets, listed, err := r.Lists.ListAt(ctx, api, obj.Spec.VaultID)
 	if err != nil {
-		return classify(err, "list the vault to check for drift", obj)
+		return "", classify(err, "list the vault to check for drift", obj)
 	}
 	i := slices.IndexFunc(secrets, func(s nairi.Secret) bool { return s.ID == obj.Status.SecretID })
 	if i < 0 {
-		obj.Status.SecretID = ""
-		return r.push(ctx, obj, api, want, secretsv1alpha1.EventRecreated)
+		return secretsv1alpha1.EventRecreated, nil
 	}
 	remote := secrets[i]
 	recorded, err := time.Parse(time.RFC3339Nano, obj.Status.RemoteUpdatedAt)
-	if err != nil || remote.UpdatedAt.After(recorded) || !sameSet(remote.AllowedDomains, want.domains) {
-		return r.push(ctx, obj, api, want, secretsv1alpha1.EventRestored)
+	if err != nil || remote.UpdatedAt.After(recorded) ||
+		!sameSet(remote.AllowedDomains, domainStrings(obj.Spec.AllowedDomains)) {
+		return secretsv1alpha1.EventRestored, nil
 	}
-	now := metav1.NewTime(r.Now())
-	obj.Status.LastCheckedTime = &now
-	return nil
+	r.schedule().checked(obj, listed, refreshInterval(obj))
+	return "", nil
+}
+
+// checkUnchanged serves an object whose inputs did not change since its value was synced
+// (see unchanged) without reading its Secret: nothing at all when no drift check is due,
+// else a drift check. done is false only when the check found drift: the full sync then
+// reads the value to restore it.
+func (r *NairiSecretReconciler) checkUnchanged(ctx context.Context, obj *secretsv1alpha1.NairiSecret) (done bool, f *failure) {
+	if !r.refreshDue(obj) {
+		return true, nil
+	}
+	api, f := r.Credentials.ClientFor(ctx, obj)
+	if f != nil {
+		return true, f
+	}
+	event, f := r.drifted(ctx, obj, api)
+	return event == "" || f != nil, f
 }
 
 // record notes a successful write in the status and as a Normal Event.
@@ -161,8 +191,8 @@ func (r *NairiSecretReconciler) record(ctx context.Context, obj *secretsv1alpha1
 	obj.Status.SecretID = secret.ID
 	obj.Status.SyncedDigest = want.digest
 	obj.Status.LastSyncedTime = &now
-	obj.Status.LastCheckedTime = &now
 	obj.Status.RemoteUpdatedAt = formatRemoteTime(secret.UpdatedAt)
+	r.schedule().checked(obj, now.Time, refreshInterval(obj))
 	r.Recorder.Eventf(obj, nil, corev1.EventTypeNormal, event, "Sync", "%s", eventNote(event, obj, secret.ID))
 }
 
@@ -182,15 +212,22 @@ func eventNote(event string, obj *secretsv1alpha1.NairiSecret, id string) string
 	return fmt.Sprintf("%s vault secret %s", event, id)
 }
 
-// refreshDue says whether a drift check is due: refreshInterval after the last check,
-// which the status keeps, so a restart does not make every check due at once.
+// refreshDue says whether a drift check is due (see checkSchedule).
 func (r *NairiSecretReconciler) refreshDue(obj *secretsv1alpha1.NairiSecret) bool {
 	interval := refreshInterval(obj)
-	if interval == 0 {
-		return false
-	}
-	last := obj.Status.LastCheckedTime
-	return last == nil || !r.Now().Before(last.Add(interval))
+	return interval > 0 && !r.Now().Before(r.schedule().due(obj, interval))
+}
+
+// schedule returns the drift-check schedule, made on first use.
+func (r *NairiSecretReconciler) schedule() *checkSchedule {
+	r.checksOnce.Do(func() {
+		now := time.Now
+		if r.Now != nil {
+			now = r.Now
+		}
+		r.checks = newCheckSchedule(now())
+	})
+	return r.checks
 }
 
 // refreshInterval is spec.refreshInterval, 1h when unset, 0 for never.

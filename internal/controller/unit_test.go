@@ -431,7 +431,8 @@ func TestAConflictLoserForgetsWhatItSynced(t *testing.T) {
 	loser.Namespace, loser.UID, loser.CreationTimestamp = "z", "loser", metav1.Unix(100, 0)
 	now := metav1.Now()
 	loser.Status = secretsv1alpha1.NairiSecretStatus{SecretID: "sec_1", SyncedDigest: "hmac-sha256:x",
-		RemoteUpdatedAt: "2026-11-27T10:00:00.000Z", LastSyncedTime: &now, LastCheckedTime: &now}
+		RemoteUpdatedAt: "2026-11-27T10:00:00.000Z", LastSyncedTime: &now,
+		SyncedFrom: &secretsv1alpha1.SyncedFrom{SecretResourceVersion: "7", Generation: 1}}
 	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(owner, loser).
 		WithIndex(&secretsv1alpha1.NairiSecret{}, indexVaultKey, func(o client.Object) []string {
 			return []string{vaultKey(o.(*secretsv1alpha1.NairiSecret))}
@@ -442,7 +443,7 @@ func TestAConflictLoserForgetsWhatItSynced(t *testing.T) {
 	if f == nil || f.reason != secretsv1alpha1.ReasonConflict || !f.stalled {
 		t.Fatalf("same second, namespace a before z: want Conflict for z, got %+v", f)
 	}
-	if loser.Status.SecretID != "" || loser.Status.SyncedDigest != "" || loser.Status.LastCheckedTime != nil ||
+	if loser.Status.SecretID != "" || loser.Status.SyncedDigest != "" || loser.Status.SyncedFrom != nil ||
 		loser.Status.RemoteUpdatedAt != "" || loser.Status.LastSyncedTime != nil {
 		t.Fatalf("the loser kept its sync state: %+v", loser.Status)
 	}
