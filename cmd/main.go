@@ -19,7 +19,9 @@ limitations under the License.
 package main
 
 import (
+	"crypto/sha256"
 	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -31,6 +33,7 @@ import (
 	// to ensure that exec-entrypoint and run can make use of them.
 	_ "k8s.io/client-go/plugin/pkg/client/auth"
 
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -77,6 +80,7 @@ type options struct {
 	watchNamespaces    string
 	operatorNamespace  string
 	listCacheTTL       time.Duration
+	watchLabelSelector string
 	zap                zap.Options
 
 	allowInsecureHTTP bool
@@ -115,6 +119,10 @@ func parseFlags() *options {
 	flag.BoolVar(&o.allowInsecureHTTP, "nairi-allow-insecure-http", false,
 		"Allow a plain http:// --nairi-api-url to a host that is not a loopback address. "+
 			"Every request carries an API key, which plain HTTP shows to the network.")
+	flag.StringVar(&o.watchLabelSelector, "watch-label-selector", "",
+		"Label selector of the NairiSecrets this deployment handles, to split a cluster between several "+
+			"deployments (Flux convention: 'sharding.fluxcd.io/key=shard1' on a shard, "+
+			"'!sharding.fluxcd.io/key' on the main one); empty handles all.")
 	o.zap.BindFlags(flag.CommandLine)
 	flag.Parse()
 	return o
@@ -151,16 +159,20 @@ func run(o *options) error {
 		}
 		return fmt.Errorf("--nairi-api-url: %w", err)
 	}
+	selector, err := labels.Parse(o.watchLabelSelector)
+	if err != nil {
+		return fmt.Errorf("--watch-label-selector: %w", err)
+	}
 
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
 		Scheme:                        scheme,
 		Metrics:                       metricsOptions(o),
 		HealthProbeBindAddress:        o.probeAddr,
 		LeaderElection:                o.leaderElect,
-		LeaderElectionID:              "nairi-secrets-operator.secrets.nairi.ai",
+		LeaderElectionID:              leaderElectionID(o.watchLabelSelector),
 		LeaderElectionNamespace:       o.operatorNamespace,
 		LeaderElectionReleaseOnCancel: true, // the process ends as soon as the manager stops
-		Cache:                         controller.CacheOptions(namespaces(o.watchNamespaces)),
+		Cache:                         controller.WithWatchLabelSelector(controller.CacheOptions(namespaces(o.watchNamespaces)), selector),
 		Client:                        controller.ClientOptions(),
 	})
 	if err != nil {
@@ -196,7 +208,8 @@ func run(o *options) error {
 		return fmt.Errorf("set up ready check: %w", err)
 	}
 	setupLog.Info("starting manager", "version", version, "apiURL", o.apiURL,
-		"operatorNamespace", o.operatorNamespace, "watchNamespaces", o.watchNamespaces)
+		"operatorNamespace", o.operatorNamespace, "watchNamespaces", o.watchNamespaces,
+		"watchLabelSelector", o.watchLabelSelector)
 	return mgr.Start(ctrl.SetupSignalHandler())
 }
 
@@ -214,6 +227,17 @@ func operatorKeySource(file, env string) func() (string, error) {
 		}
 		return strings.TrimSpace(string(data)), nil
 	}
+}
+
+// leaderElectionID is the lease of this deployment: one per shard, so the replicas of a
+// shard elect a leader among themselves while every shard runs at once.
+func leaderElectionID(selector string) string {
+	const id = "nairi-secrets-operator.secrets.nairi.ai"
+	if strings.TrimSpace(selector) == "" {
+		return id
+	}
+	sum := sha256.Sum256([]byte(strings.TrimSpace(selector)))
+	return "shard-" + hex.EncodeToString(sum[:4]) + "." + id
 }
 
 // namespaces turns --watch-namespaces into the cache's namespace set (nil = all).
