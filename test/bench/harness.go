@@ -291,9 +291,16 @@ func (cl *cluster) startManager(ctx context.Context, o managerOptions) (*manager
 	args := []string{
 		"--metrics-bind-address=" + metricsAddr,
 		"--metrics-secure=false",
-		fmt.Sprintf("--max-concurrent-reconciles=%d", o.concurrency),
-		fmt.Sprintf("--nairi-qps=%g", o.qps),
-		fmt.Sprintf("--nairi-burst=%d", o.burst),
+	}
+	// Zero means the binary's own default: the point of the default-flags rows.
+	if o.concurrency > 0 {
+		args = append(args, fmt.Sprintf("--max-concurrent-reconciles=%d", o.concurrency))
+	}
+	if o.qps > 0 {
+		args = append(args, fmt.Sprintf("--nairi-qps=%g", o.qps))
+	}
+	if o.burst > 0 {
+		args = append(args, fmt.Sprintf("--nairi-burst=%d", o.burst))
 	}
 	if o.namespace != "" {
 		args = append(args, "--watch-namespaces="+o.namespace)
@@ -567,4 +574,102 @@ func round(f float64, places int) float64 {
 		return float64(int64(f*p-0.5)) / p
 	}
 	return float64(int64(f*p+0.5)) / p
+}
+
+// kubeAPI is what the API server counted, from its own apiserver_request_total, so the
+// figures include every client (the manager's reads through any path).
+type kubeAPI map[string]float64 // "VERB resource[/subresource]" → requests
+
+func (cl *cluster) apiserverRequests(ctx context.Context) (kubeAPI, error) {
+	hc, err := rest.HTTPClientFor(cl.cfg)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(cl.cfg.Host, "/")+"/metrics", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	out := kubeAPI{}
+	for _, m := range fams["apiserver_request_total"].GetMetric() {
+		l := map[string]string{}
+		for _, lp := range m.GetLabel() {
+			l[lp.GetName()] = lp.GetValue()
+		}
+		key := l["verb"] + " " + l["resource"]
+		if l["subresource"] != "" {
+			key += "/" + l["subresource"]
+		}
+		out[key] += m.GetCounter().GetValue()
+	}
+	return out, nil
+}
+
+// minus returns a − b per key.
+func (a kubeAPI) minus(b kubeAPI) kubeAPI {
+	out := kubeAPI{}
+	for k, v := range a {
+		if d := v - b[k]; d > 0 {
+			out[k] = d
+		}
+	}
+	return out
+}
+
+// writes is the number of POST, PUT, PATCH and DELETE requests.
+func (a kubeAPI) writes() float64 {
+	n := 0.0
+	for k, v := range a {
+		verb, _, _ := strings.Cut(k, " ")
+		switch verb {
+		case "POST", "PUT", "PATCH", "DELETE":
+			n += v
+		}
+	}
+	return n
+}
+
+// managerRequests is the manager's own count of its Kubernetes requests (client-go's
+// rest_client_requests_total, all verbs, all codes).
+func (m *manager) managerRequests() float64 {
+	fams, err := m.scrape()
+	if err != nil {
+		return -1
+	}
+	v, _ := sumSeries(fams["rest_client_requests_total"], nil)
+	return v
+}
+
+// waitIdle waits until the manager has reconciled at least n objects and its workqueue is
+// empty with no worker busy; it returns how long that took from since.
+func (m *manager) waitIdle(ctx context.Context, n int, since time.Time, timeout time.Duration) (time.Duration, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		if fams, err := m.scrape(); err == nil {
+			ctrl := map[string]string{"controller": "nairisecret"}
+			reconciled, _ := sumSeries(fams["controller_runtime_reconcile_total"], ctrl)
+			depth, _ := sumSeries(fams["workqueue_depth"], map[string]string{"name": "nairisecret"})
+			busy, _ := sumSeries(fams["controller_runtime_active_workers"], ctrl)
+			if reconciled >= float64(n) && depth == 0 && busy == 0 {
+				return time.Since(since), nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return time.Since(since), fmt.Errorf("workqueue not idle after %s", timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return time.Since(since), ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }

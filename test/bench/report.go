@@ -23,7 +23,7 @@ import (
 	"strings"
 )
 
-// TargetVerdict is one target of issue 7 and how the run did against it.
+// TargetVerdict is one target and how the run did against it.
 type TargetVerdict struct {
 	Target   string `json:"target"`
 	Measured string `json:"measured"`
@@ -31,15 +31,6 @@ type TargetVerdict struct {
 }
 
 const notRun = "not run"
-
-func findSync(res *Results, name string) *SyncResult {
-	for i := range res.Sync {
-		if res.Sync[i].Name == name {
-			return &res.Sync[i]
-		}
-	}
-	return nil
-}
 
 func verdict(ok bool) string {
 	if ok {
@@ -49,61 +40,61 @@ func verdict(ok bool) string {
 }
 
 func verdicts(res *Results) []TargetVerdict {
-	out := make([]TargetVerdict, 0, 4)
-	t := TargetVerdict{Target: "1,000 objects all Ready in < 30 s at 20 ms API latency", Verdict: notRun}
-	if s := findSync(res, "sync-1000"); s != nil {
-		t.Measured = fmt.Sprintf("%.1f s (%d Ready, --max-concurrent-reconciles=%d, --nairi-qps=%g)",
-			s.SecondsToReady, s.Ready, s.Concurrency, s.QPS)
-		t.Verdict = verdict(s.Error == "" && s.SecondsToReady < 30)
-	} else if res.Quick {
-		t.Measured = "quick mode: 1,000-object run skipped"
+	var out []TargetVerdict
+	add := func(target, measured string, ok, ran bool) {
+		t := TargetVerdict{Target: target, Measured: measured, Verdict: notRun}
+		if ran {
+			t.Verdict = verdict(ok)
+		} else if res.Quick && measured == "" {
+			t.Measured = "quick mode: smaller run, see below"
+		}
+		out = append(out, t)
 	}
-	out = append(out, t)
-
-	t = TargetVerdict{Target: "rotation latency p99 < 1 s", Verdict: notRun}
-	if r := res.Rotation; r.Observed > 0 {
-		t.Measured = fmt.Sprintf("p99 %.0f ms over %d rotations", r.P99Ms, r.Observed)
-		t.Verdict = verdict(r.Error == "" && r.P99Ms < 1000)
+	if cur, base := pair(res, "default-1000"); cur != nil && base != nil && cur.Error == "" && base.Error == "" {
+		add("1,000 objects, default flags, unlimited API: all Ready in ≤ 0.6× the baseline with --nairi-qps=1000",
+			fmt.Sprintf("%.1f s vs %.1f s: %s", cur.SecondsToReady, base.SecondsToReady,
+				ratio(cur.SecondsToReady, base.SecondsToReady)), cur.SecondsToReady <= 0.6*base.SecondsToReady, !res.Quick)
+	} else {
+		add("1,000 objects, default flags, unlimited API: all Ready in ≤ 0.6× the baseline with --nairi-qps=1000", "", false, false)
 	}
-	out = append(out, t)
-
-	t = TargetVerdict{Target: "zero API calls in steady state besides drift Lists (one per vault per period)",
-		Verdict: notRun}
-	if s := res.Steady; s.WindowSeconds > 0 && s.Error == "" {
-		t.Measured = fmt.Sprintf("%d calls in %.0f s: %d Lists (%.2f per vault per period), %d writes",
-			s.Calls.Total, s.WindowSeconds, s.Calls.List, s.ListsPerVaultPerPeriod, s.WritesInWindow)
-		t.Verdict = verdict(s.Calls.Total == s.Calls.List && s.ListsPerVaultPerPeriod <= 1.5)
+	if cur, _ := pair(res, "limited20-1000"); cur != nil && cur.Error == "" {
+		add("against a 20 req/s key: throughput ≥ 90 % of the limit and ≤ 3 % of requests answered 429",
+			fmt.Sprintf("%.1f successful req/s (%.0f %% of 20), %.1f %% 429s", cur.SuccessPerSecond,
+				100*cur.SuccessPerSecond/20, 100*cur.Share429), cur.SuccessPerSecond >= 18 && cur.Share429 <= 0.03, !res.Quick)
 	}
-	out = append(out, t)
-
-	t = TargetVerdict{Target: "RSS < 64 MiB with 10,000 unrelated 10 KiB Secrets", Verdict: notRun}
-	for _, m := range res.Memory {
-		if m.Build != buildFull && m.UnrelatedCount == 10000 && m.Error == "" {
-			t.Measured = fmt.Sprintf("RSS %.1f MiB (%.1f anonymous + %.1f file-backed binary pages; peak %.1f MiB), "+
-				"Go heap in use %.1f MiB", m.RSSMiB, m.RSSAnonMiB, m.RSSFileMiB, m.PeakRSSMiB, m.HeapInuseMiB)
-			t.Verdict = verdict(m.RSSMiB < 64)
+	for _, st := range res.Steady {
+		if st.Build == buildCurrent && st.Error == "" {
+			add("steady state: 0 Kubernetes writes, 0 Nairi writes, one List per vault per period",
+				fmt.Sprintf("%.0f Kubernetes writes, %d Nairi writes, %.2f Lists per vault per period in %.0f s",
+					st.KubeWrites, st.WritesInWindow, st.ListsPerVaultPerPeriod, st.WindowSeconds),
+				st.KubeWrites == 0 && st.WritesInWindow == 0 && st.ListsPerVaultPerPeriod <= 1.5, true)
 		}
 	}
-	if t.Verdict == notRun && res.Quick {
-		t.Measured = "quick mode: 10,000-Secret run skipped"
+	for _, r := range res.Restart {
+		if r.Build == buildCurrent {
+			add(fmt.Sprintf("restart of %d synced objects: 0 Secret GETs, 0 status writes, 0 Nairi calls", r.Objects),
+				fmt.Sprintf("%.0f Secret GETs, %.0f status writes, %d Nairi calls (%d Lists)", r.SecretGETs,
+					r.StatusWrites, r.Calls.Total, r.Calls.List),
+				r.Error == "" && r.SecretGETs <= 1 && r.StatusWrites == 0 && r.Calls.Total == r.Calls.List, true)
+		}
 	}
-	out = append(out, t)
+	if cur, _ := pair(res, "sync-10000"); cur != nil && cur.Error == "" {
+		add(fmt.Sprintf("peak RSS per 1,000 objects ≤ 10 MiB (%d objects)", cur.Objects),
+			fmt.Sprintf("%.2f MiB (peak %.1f MiB)", cur.RSSPer1000MiB, cur.PeakRSSMiB), cur.RSSPer1000MiB <= 10, !res.Quick)
+	}
+	for _, r := range res.Rotation {
+		if r.Build == buildCurrent && r.Observed > 0 {
+			add("Secret change → PATCH p99 < 100 ms", fmt.Sprintf("p99 %.1f ms over %d rotations", r.P99Ms, r.Observed),
+				r.Error == "" && r.P99Ms < 100, true)
+		}
+	}
+	for _, m := range res.Memory {
+		if m.Build != buildFull && m.UnrelatedCount == 10000 && m.Error == "" {
+			add("RSS < 64 MiB with 10,000 unrelated 10 KiB Secrets", fmt.Sprintf("RSS %.1f MiB (peak %.1f MiB), "+
+				"Go heap in use %.1f MiB", m.RSSMiB, m.PeakRSSMiB, m.HeapInuseMiB), m.RSSMiB < 64, true)
+		}
+	}
 	return out
-}
-
-// floorSeconds is the least time the Nairi side allows: each reconcile waits for one
-// POST (latency) with `concurrency` in flight, and the token bucket lets through
-// burst + qps·t requests by time t.
-func floorSeconds(s SyncResult) float64 {
-	lat := float64(s.Objects) * float64(s.LatencyMs) / 1000 / float64(max(s.Concurrency, 1))
-	bucket := 0.0
-	if s.QPS > 0 {
-		bucket = max(float64(s.Objects-s.Burst), 0) / s.QPS
-	}
-	if s.SimRateLimit > 0 {
-		bucket = max(bucket, float64(s.Objects)/s.SimRateLimit)
-	}
-	return round(max(lat, bucket), 1)
 }
 
 func report(res *Results) string {
@@ -139,7 +130,7 @@ func report(res *Results) string {
 	}
 	p("go run -tags bench ./test/bench%s -latency %dms%s   # KUBEBUILDER_ASSETS from `make envtest-assets`\n",
 		ldflags, res.Sync0Latency(), quickFlag)
-	p("%s   # run by the driver, part 6\n```\n\n", strings.Join(microCommand(res.Quick), " "))
+	p("%s   # run by the driver, part 8\n```\n\n", strings.Join(microCommand(res.Quick), " "))
 	p("%s\n\n", binariesNote(res.Binaries))
 	p("Total duration: %.0f s.\n\n", res.Seconds)
 
@@ -167,77 +158,9 @@ func report(res *Results) string {
 		p("\n")
 	}
 
-	p("## 1. Initial sync\n\n")
-	p("N NairiSecrets (each with its own Secret, created beforehand) are created at once by 8 goroutines, spread\n")
-	p("round-robin over 10 vaults; the clock runs from the first NairiSecret create to the last one seen\n")
-	p("`Ready=True/Synced` by a watch. Each run has its own namespace, simulator and manager\n")
-	p("(`--watch-namespaces` set to that namespace). Simulator latency: %d ms per request.\n", res.Sync0Latency())
-	p("Unless the row says otherwise the manager runs with `--nairi-qps=200 --nairi-burst=200`, so that the\n")
-	p("client-side token bucket (default 5/s, burst 10: an API-friendly default) is not what is measured;\n")
-	p("the `default-qps` row shows the default.\n\n")
-	p("*Floor* is the least time the Nairi side allows: max(N × latency / concurrency, (N − burst) / qps).\n")
-	p("*CPU* is cores used during the window by kube-apiserver / etcd / manager / driver+simulator /\n")
-	p("other processes on the machine (of %d).\n\n", m.CPUs)
-	b.WriteString(row("run", "N", "concurrency", "qps/burst", "create (s)", "all Ready (s)", "objects/s", "floor (s)",
-		"API calls", "= N POSTs", "peak RSS (MiB)", "CPU apiserver/etcd/manager/driver/others"))
-	p("|---|---:|---:|---|---:|---:|---:|---:|---|---|---:|---|\n")
-	for _, s := range res.Sync {
-		calls := fmt.Sprintf("%d (POST %d, PATCH %d, List %d)", s.Calls.Total, s.Calls.POST, s.Calls.PATCH, s.Calls.List)
-		status := fmt.Sprintf("%.2f", s.SecondsToReady)
-		if s.Error != "" {
-			status = fmt.Sprintf("%s (%d Ready; %s)", status, s.Ready, s.Error)
-		}
-		p("| %s | %d | %d | %g/%d | %.2f | %s | %.1f | %.1f | %s | %s | %.1f | %.2f / %.2f / %.2f / %.2f / %.2f |\n",
-			s.Name, s.Objects, s.Concurrency, s.QPS, s.Burst, s.CreateSeconds, status, s.ObjectsPerSecond,
-			floorSeconds(s), calls, yes(s.OnlyNPosts), s.PeakRSSMiB,
-			s.CPU.APIServer, s.CPU.Etcd, s.CPU.Manager, s.CPU.Driver, s.CPU.Others)
-	}
-	p("\n")
-	p("%s\n\n", boundExplanation(res))
+	p("%s\n\n", compareSections(res))
 
-	p("## 2. Change propagation (rotation)\n\n")
-	r := res.Rotation
-	if r.Observed > 0 {
-		p("%d Secrets of a synced namespace of %d objects are updated one after the other (a merge patch of\n",
-			r.Rotations, r.Objects)
-		p("`data.value`); the latency is from just before the update is sent to the PATCH arriving at the simulator\n")
-		p("(before its %d ms latency). It spans the API server write, the metadata watch event, the index lookup,\n",
-			res.Sync0Latency())
-		p("the work queue, the uncached Secret read, the digest and the client's token bucket.\n\n")
-		b.WriteString(row("rotations", "PATCHes seen", "p50 (ms)", "p95 (ms)", "p99 (ms)", "max (ms)", "mean (ms)"))
-		p("|---:|---:|---:|---:|---:|---:|---:|\n")
-		p("| %d | %d | %.1f | %.1f | %.1f | %.1f | %.1f |\n\n",
-			r.Observed, r.PATCHes, r.P50Ms, r.P95Ms, r.P99Ms, r.MaxMs, r.MeanMs)
-		p("Exactly one PATCH per rotation is expected (%d PATCHes for %d rotations).\n\n", r.PATCHes, r.Observed)
-	} else {
-		p("Not run (%s).\n\n", r.Error)
-	}
-
-	p("## 3. Steady state\n\n")
-	s := res.Steady
-	if s.WindowSeconds > 0 {
-		p("%d objects over %d vaults with `refreshInterval: %gs`, manager default `--nairi-list-cache-ttl=%gs`;\n",
-			s.Objects, s.Vaults, s.RefreshSeconds, s.ListCacheTTLSeconds)
-		p("after sync and one full refresh period, nothing changes for %.0f s (a compressed stand-in for 10 minutes\n",
-			s.WindowSeconds)
-		p("at a longer interval: the cost scales with window / refreshInterval). %s.\n\n", res.Notes["steadySync"])
-		b.WriteString(row("window (s)", "API calls", "Lists", "POST/PATCH/DELETE", "Lists per vault per period",
-			"one-per-object would be", "CPU apiserver/etcd/manager"))
-		p("|---:|---:|---:|---:|---:|---:|---|\n")
-		perObject := float64(s.Objects) * s.WindowSeconds / s.RefreshSeconds
-		p("| %.0f | %d | %d | %d | %.2f | %.0f Lists | %.2f / %.2f / %.2f |\n\n", s.WindowSeconds, s.Calls.Total,
-			s.Calls.List, s.WritesInWindow, s.ListsPerVaultPerPeriod, perObject, s.CPU.APIServer, s.CPU.Etcd, s.CPU.Manager)
-		p("Every object's drift check is due every %gs, at a time set by its own last check, so the checks of a\n",
-			s.RefreshSeconds)
-		p("vault are spread over the period; one List serves all of them for the list-cache TTL. Each drift check\n")
-		p("still writes `status.lastCheckedTime` to the Kubernetes API (%d objects / %gs = %.0f status patches/s), which\n",
-			s.Objects, s.RefreshSeconds, float64(s.Objects)/s.RefreshSeconds)
-		p("is the CPU the API server spends above.\n\n")
-	} else {
-		p("Not run.\n\n")
-	}
-
-	p("## 4. Memory vs. unrelated Secrets\n\n")
+	p("## 7. Memory vs. unrelated Secrets\n\n")
 	p("A fresh control plane; the manager watches all namespaces and syncs %d NairiSecrets while N unrelated\n",
 		firstManaged(res))
 	p("Secrets of 10 KiB (random data) exist in another namespace. Each measurement is a fresh manager process,\n")
@@ -270,28 +193,7 @@ func report(res *Results) string {
 	}
 	p("\n%s\n\n", memoryExplanation(res))
 
-	p("## 5. Rate limiting\n\n")
-	if len(res.RateLimit) > 0 {
-		rl := res.RateLimit[0]
-		p("The simulator allows %g requests/s per key (burst %d) and answers 429 with `Retry-After` (whole seconds)\n",
-			rl.SimLimit, rl.SimBurst)
-		p("beyond. First the manager runs with its client-side bucket *above* the limit, so only the pause after a 429\n")
-		p("(shared by every request made with the key) keeps it in check; then with the bucket just under the limit,\n")
-		p("as `--nairi-qps` is meant to be set (the default 5/s suits a 10/s key).\n\n")
-		b.WriteString(row("run", "objects", "--nairi-qps/burst", "all Ready (s)", "Ready", "API calls", "429s",
-			"share of requests", "successful req/s", "sent req/s", "limit", "longest pause after a 429 (ms)"))
-		p("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
-		for _, rl := range res.RateLimit {
-			p("| %s | %d | %g/%d | %.1f | %d | %d | %d | %.1f%% | %.2f | %.2f | %g/s | %.0f |\n",
-				rl.Sync.Name, rl.Sync.Objects, rl.Sync.QPS, rl.Sync.Burst, rl.Sync.SecondsToReady, rl.Sync.Ready,
-				rl.Sync.Calls.Total, rl.Got429, rl.Share429*100, rl.AchievedRate, rl.SentRate, rl.SimLimit, rl.PausesObservedMs)
-		}
-		p("\n%s\n\n", rateComment(res.RateLimit))
-	} else {
-		p("Not run.\n\n")
-	}
-
-	p("## 6. Micro-benchmarks\n\n")
+	p("## 8. Micro-benchmarks\n\n")
 	p("`%s` (hot in-process paths; `-benchmem`).\n\n", strings.Join(microCommand(res.Quick), " "))
 	p("| package | benchmark | ns/op | B/op | allocs/op |\n|---|---|---:|---:|---:|\n")
 	for _, mr := range res.Micro {
@@ -333,11 +235,8 @@ func machineNote(res *Results) string {
 	for _, s := range res.Sync {
 		ws = append(ws, window{s.Name, s.CPU.Others})
 	}
-	if res.Steady.WindowSeconds > 0 {
-		ws = append(ws, window{"steady state", res.Steady.CPU.Others})
-	}
-	for _, rl := range res.RateLimit {
-		ws = append(ws, window{rl.Sync.Name, rl.Sync.CPU.Others})
+	for _, st := range res.Steady {
+		ws = append(ws, window{"steady state " + st.Build, st.CPU.Others})
 	}
 	if len(ws) == 0 {
 		return ""
@@ -379,102 +278,6 @@ func firstManaged(res *Results) int {
 
 // row is one Markdown table row.
 func row(cells ...string) string { return "| " + strings.Join(cells, " | ") + " |\n" }
-
-func yes(ok bool) string {
-	if ok {
-		return "yes"
-	}
-	return "**no**"
-}
-
-func rateComment(runs []RateLimitResult) string {
-	var parts []string
-	for _, rl := range runs {
-		if rl.Sync.Error != "" {
-			parts = append(parts, fmt.Sprintf("`%s` did not finish: %s.", rl.Sync.Name, rl.Sync.Error))
-			continue
-		}
-		where := "sits just under the limit"
-		if rl.AchievedRate > rl.SimLimit*1.05 || rl.AchievedRate < rl.SimLimit*0.8 {
-			where = fmt.Sprintf("is %.0f%% of the limit", 100*rl.AchievedRate/rl.SimLimit)
-		}
-		parts = append(parts, fmt.Sprintf("`%s`: all %d objects Ready; %d 429s; the achieved rate (%.2f/s) %s.",
-			rl.Sync.Name, rl.Sync.Ready, rl.Got429, rl.AchievedRate, where))
-	}
-	parts = append(parts, "With the bucket above the limit each 429 makes the client stop every request of the key "+
-		"for the whole `Retry-After` (1 s, rounded up by the API, while the server's bucket refills in 0.1 s), and the "+
-		"requests already in flight from the other workers (up to --max-concurrent-reconciles) are refused too, so the "+
-		"429s come in small clusters, one cluster per pause. With the bucket under the limit there is nothing to "+
-		"refuse.")
-	return strings.Join(parts, " ")
-}
-
-// busyShare is the share of the machine's cores in use during a sync window.
-func busyShare(s *SyncResult) float64 {
-	busy := s.CPU.APIServer + s.CPU.Etcd + s.CPU.Manager + s.CPU.Driver + s.CPU.Others
-	return busy / float64(max(s.CPU.Cores, 1))
-}
-
-// cpuPerObject is the CPU (ms) each party spent per Ready object during a sync window.
-func cpuPerObject(s *SyncResult, cores float64) float64 {
-	if s.Ready == 0 {
-		return 0
-	}
-	return 1000 * cores * s.SecondsToReady / float64(s.Ready)
-}
-
-// boundExplanation says, from the measured CPU shares, what limited the sync rate.
-func boundExplanation(res *Results) string {
-	s := findSync(res, "sync-1000")
-	if s == nil && len(res.Sync) > 0 {
-		s = &res.Sync[0]
-	}
-	if s == nil || s.SecondsToReady <= 0 || s.Ready == 0 {
-		return ""
-	}
-	ours := func(r *SyncResult) float64 {
-		return cpuPerObject(r, r.CPU.APIServer+r.CPU.Etcd+r.CPU.Manager+r.CPU.Driver)
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "**What bounds it.** The Nairi side is not the limit at qps %g (`%s`: %.1f s against a floor of "+
-		"%.1f s). The Kubernetes side is: each object costs the Kubernetes API the driver's create of the "+
-		"NairiSecret plus the operator's finalizer patch, uncached Secret read, status patch and Event, and the watch "+
-		"events those fan out, all served by kube-apiserver and etcd on the same %d cores as the manager and the "+
-		"driver. ", s.QPS, s.Name, s.SecondsToReady, floorSeconds(*s), s.CPU.Cores)
-	fmt.Fprintf(&b, "During `%s` (%d workers) the cores were %.0f%% busy: kube-apiserver %.2f cores, etcd %.2f, the "+
-		"manager %.2f, the driver (creates, Ready watch, simulator) %.2f, other processes %.2f; per object that is "+
-		"%.1f ms of kube-apiserver CPU, %.1f ms of etcd, %.1f ms of the manager, %.1f ms in all. Each worker spends "+
-		"%.0f ms per object (%d workers / %.1f objects/s), %d ms of it waiting for the POST and the rest on its "+
-		"Kubernetes round trips. ",
-		s.Name, s.Concurrency, 100*busyShare(s), s.CPU.APIServer, s.CPU.Etcd, s.CPU.Manager, s.CPU.Driver,
-		s.CPU.Others, cpuPerObject(s, s.CPU.APIServer), cpuPerObject(s, s.CPU.Etcd), cpuPerObject(s, s.CPU.Manager),
-		ours(s), 1000*float64(s.Concurrency)/max(s.ObjectsPerSecond, 0.001), s.Concurrency, s.ObjectsPerSecond,
-		s.LatencyMs)
-	c1, c16 := findSync(res, "sync-1000-c1"), findSync(res, "sync-1000-c16")
-	if c1 != nil && c16 != nil && c1.Error == "" && c16.Error == "" {
-		fmt.Fprintf(&b, "Concurrency helps until the CPU runs out (%.1f, %.1f and %.1f objects/s at 1, %d and 16 "+
-			"workers): at 1 worker each object waits for its POST and its Kubernetes round trips in series (the "+
-			"machine %.0f%% busy); at 16 the cores were %.0f%% busy (kube-apiserver alone %.2f cores) and each object "+
-			"took %.1f ms of CPU of the benchmark's parties (%.1f ms of it kube-apiserver): %d cores / %.1f ms ≈ %.0f "+
-			"objects/s is the ceiling on this machine, so that row is bound by CPU on the Kubernetes side. ",
-			c1.ObjectsPerSecond, s.ObjectsPerSecond, c16.ObjectsPerSecond, s.Concurrency, 100*busyShare(c1),
-			100*busyShare(c16), c16.CPU.APIServer, ours(c16), cpuPerObject(c16, c16.CPU.APIServer), c16.CPU.Cores,
-			ours(c16), float64(c16.CPU.Cores)*1000/max(ours(c16), 0.001))
-	}
-	for i := range res.Sync {
-		d := &res.Sync[i]
-		if !strings.HasSuffix(d.Name, "-default-qps") || d.Error != "" {
-			continue
-		}
-		need := float64(1000-d.Burst) / 30
-		fmt.Fprintf(&b, "The default `--nairi-qps=%g` row (`%s`, %.1f s) is bounded by the token bucket by design "+
-			"((N − %d)/%g = %.1f s): it protects the key's quota, so a large first sync needs `--nairi-qps` raised if "+
-			"the key allows it: (1,000 − %d)/30 s = %.0f/s at the least for 1,000 objects in 30 s, about 40/s to "+
-			"leave room for the Kubernetes side.", d.QPS, d.Name, d.SecondsToReady, d.Burst, d.QPS, floorSeconds(*d),
-			d.Burst, need)
-	}
-	return b.String()
-}
 
 // memoryExplanation interprets the memory table against the 64 MiB target: where the
 // RSS goes (the binary's file-backed pages vs anonymous memory) and what each Secret adds.

@@ -27,6 +27,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -58,7 +59,16 @@ type syncSpec struct {
 	simLimit    float64       // simulator rate limit (req/s), 0 = none
 	simBurst    int
 	timeout     time.Duration
+	// build is buildCurrent or buildBaseline; concurrency, qps and burst of 0 leave the
+	// binary's own default.
+	build string
 }
+
+// The two builds every headline row runs, side by side in the same run.
+const (
+	buildCurrent  = "current"
+	buildBaseline = "baseline"
+)
 
 // SyncResult is one initial-sync run.
 type SyncResult struct {
@@ -80,6 +90,17 @@ type SyncResult struct {
 	HeapInuseMiB     float64  `json:"goHeapInuseMiB"`
 	CPU              CPUUse   `json:"cpuCoresUsed"`
 	Error            string   `json:"error,omitempty"`
+	// Build is "current" or "baseline"; Flags the manager flags that differ from its defaults.
+	Build string `json:"build"`
+	Flags string `json:"flags"`
+	// KubeRequests is every Kubernetes request the manager made from its start to the last
+	// Ready (its own rest_client_requests_total), and per object.
+	KubeRequests     float64 `json:"kubeRequests"`
+	KubePerObject    float64 `json:"kubeRequestsPerObject"`
+	Got429           int     `json:"responses429"`
+	Share429         float64 `json:"share429"`
+	SuccessPerSecond float64 `json:"successfulNairiRequestsPerSecond"`
+	RSSPer1000MiB    float64 `json:"peakRSSPer1000ObjectsMiB"`
 }
 
 // syncRun is a finished sync whose manager, simulator and objects stay up for the
@@ -107,15 +128,16 @@ func (r *syncRun) close() {
 
 func (b *bench) runSync(ctx context.Context, cl *cluster, s syncSpec) (SyncResult, *syncRun) {
 	res := SyncResult{Name: s.name, Objects: s.n, Vaults: s.vaults, LatencyMs: s.latency.Milliseconds(),
-		Concurrency: s.concurrency, QPS: s.qps, Burst: s.burst, SimRateLimit: s.simLimit}
-	run := &syncRun{spec: s, ns: s.name}
+		Concurrency: s.concurrency, QPS: s.qps, Burst: s.burst, SimRateLimit: s.simLimit, Build: s.build,
+		Flags: s.flags()}
+	run := &syncRun{spec: s, ns: s.name + "-" + s.build}
 	fail := func(err error) (SyncResult, *syncRun) {
 		res.Error = err.Error()
 		log.Printf("  %s: %v", s.name, err)
 		return res, run
 	}
-	log.Printf("sync %s: %d objects, %d vaults, %s latency, concurrency %d, qps %g/%d",
-		s.name, s.n, s.vaults, s.latency, s.concurrency, s.qps, s.burst)
+	log.Printf("sync %s (%s): %d objects, %d vaults, %s latency, flags %q, simulator limit %g/s",
+		s.name, s.build, s.n, s.vaults, s.latency, s.flags(), s.simLimit)
 	if err := cl.namespace(ctx, run.ns); err != nil {
 		return fail(err)
 	}
@@ -124,8 +146,7 @@ func (b *bench) runSync(ctx context.Context, cl *cluster, s syncSpec) (SyncResul
 	if err != nil {
 		return fail(err)
 	}
-	run.mgr, err = cl.startManager(ctx, managerOptions{binary: b.managerBin, name: "manager-" + s.name,
-		simURL: run.sim.URL, namespace: run.ns, concurrency: s.concurrency, qps: s.qps, burst: s.burst})
+	run.mgr, err = cl.startManager(ctx, b.managerOptions(s, "manager-"+run.ns, run.sim.URL, run.ns))
 	if err != nil {
 		return fail(err)
 	}
@@ -158,17 +179,22 @@ func (b *bench) runSync(ctx context.Context, cl *cluster, s syncSpec) (SyncResul
 	time.Sleep(500 * time.Millisecond)
 	res.Calls = run.sim.calls()
 	res.OnlyNPosts = res.Calls.POST == s.n && res.Calls.Total == s.n
+	res.KubeRequests = run.mgr.managerRequests()
+	res.KubePerObject = round(res.KubeRequests/float64(s.n), 2)
+	res.Got429, res.Share429, res.SuccessPerSecond = rateOf(run.sim.hits())
 	hwm, _ := procStatus(run.mgr.Pid())
 	res.PeakRSSMiB = round(float64(hwm)/mib, 1)
+	res.RSSPer1000MiB = round(res.PeakRSSMiB/float64(s.n)*1000, 2)
 	if g, err := run.mgr.metrics("go_memstats_heap_inuse_bytes"); err == nil {
 		res.HeapInuseMiB = round(g["go_memstats_heap_inuse_bytes"]/mib, 1)
 	}
 	if werr != nil {
 		return fail(werr)
 	}
-	log.Printf("  %d Ready in %.2fs (%.1f objects/s); calls %d (POST %d); peak RSS %.1f MiB; "+
-		"cpu mgr %.2f apiserver %.2f etcd %.2f others %.2f",
-		res.Ready, res.SecondsToReady, res.ObjectsPerSecond, res.Calls.Total, res.Calls.POST, res.PeakRSSMiB,
+	log.Printf("  %d Ready in %.2fs (%.1f objects/s); calls %d (POST %d, 429 %d); kube requests %.0f (%.2f/object); "+
+		"peak RSS %.1f MiB; cpu mgr %.2f apiserver %.2f etcd %.2f others %.2f",
+		res.Ready, res.SecondsToReady, res.ObjectsPerSecond, res.Calls.Total, res.Calls.POST, res.Got429,
+		res.KubeRequests, res.KubePerObject, res.PeakRSSMiB,
 		res.CPU.Manager, res.CPU.APIServer, res.CPU.Etcd, res.CPU.Others)
 	return res, run
 }
@@ -185,11 +211,12 @@ type RotationResult struct {
 	PATCHes   int     `json:"patches"`
 	Objects   int     `json:"objectsInNamespace"`
 	Error     string  `json:"error,omitempty"`
+	Build     string  `json:"build"`
 }
 
 // runRotation updates `count` Secrets one by one and times Secret update → PATCH arrival.
 func (b *bench) runRotation(ctx context.Context, cl *cluster, run *syncRun, count int) RotationResult {
-	res := RotationResult{Rotations: count, Objects: run.spec.n}
+	res := RotationResult{Rotations: count, Objects: run.spec.n, Build: run.spec.build}
 	log.Printf("rotation: %d Secrets one by one (namespace %s, %d objects)", count, run.ns, run.spec.n)
 	run.sim.reset()
 	var lat []float64
@@ -260,11 +287,18 @@ type SteadyResult struct {
 	WritesInWindow         int      `json:"writesInWindow"`
 	CPU                    CPUUse   `json:"cpuCoresUsed"`
 	Error                  string   `json:"error,omitempty"`
+	Build                  string   `json:"build"`
+	Flags                  string   `json:"flags"`
+	// KubeWrites are the writes the API server served in the window (the driver makes
+	// none), StatusWrites those of NairiSecret status.
+	KubeWrites          float64 `json:"kubeWrites"`
+	KubeWritesPerSecond float64 `json:"kubeWritesPerSecond"`
+	StatusWrites        float64 `json:"statusWrites"`
 }
 
 func (b *bench) runSteady(ctx context.Context, cl *cluster, run *syncRun, window time.Duration) SteadyResult {
 	res := SteadyResult{Objects: run.spec.n, Vaults: run.spec.vaults, RefreshSeconds: run.spec.refresh.Seconds(),
-		ListCacheTTLSeconds: 5, WindowSeconds: window.Seconds()}
+		ListCacheTTLSeconds: 5, WindowSeconds: window.Seconds(), Build: run.spec.build, Flags: run.spec.flags()}
 	// Let every object pass its first drift check before counting.
 	settle := run.spec.refresh + 2*time.Second
 	log.Printf("steady state: %d objects, refreshInterval %s; settling %s, then counting for %s",
@@ -272,78 +306,27 @@ func (b *bench) runSteady(ctx context.Context, cl *cluster, run *syncRun, window
 	time.Sleep(settle)
 	run.sim.reset()
 	before := cl.snapshot(run.mgr.Pid())
+	kubeBefore, kerr := cl.apiserverRequests(ctx)
 	select {
 	case <-time.After(window):
 	case <-ctx.Done():
 		res.Error = ctx.Err().Error()
 	}
 	after := cl.snapshot(run.mgr.Pid())
+	if kubeAfter, err := cl.apiserverRequests(ctx); err == nil && kerr == nil {
+		d := kubeAfter.minus(kubeBefore)
+		res.KubeWrites = d.writes()
+		res.KubeWritesPerSecond = round(res.KubeWrites/window.Seconds(), 2)
+		res.StatusWrites = d["PATCH nairisecrets/status"] + d["PUT nairisecrets/status"]
+	}
 	res.CPU = cpuUse(before, after, b.cores)
 	res.Calls = run.sim.calls()
 	res.WritesInWindow = res.Calls.POST + res.Calls.PATCH + res.Calls.DELETE
 	periods := window.Seconds() / run.spec.refresh.Seconds()
 	res.ListsPerVaultPerPeriod = round(float64(res.Calls.List)/(float64(run.spec.vaults)*periods), 2)
-	log.Printf("  %d calls in %s: %d Lists (%.2f per vault per period), %d writes; cpu mgr %.2f apiserver %.2f etcd %.2f",
-		res.Calls.Total, window, res.Calls.List, res.ListsPerVaultPerPeriod, res.WritesInWindow,
-		res.CPU.Manager, res.CPU.APIServer, res.CPU.Etcd)
-	return res
-}
-
-// RateLimitResult is scenario 5.
-type RateLimitResult struct {
-	Sync             SyncResult `json:"sync"`
-	SimLimit         float64    `json:"simulatorLimitPerSecond"`
-	SimBurst         int        `json:"simulatorBurst"`
-	Got429           int        `json:"responses429"`
-	Successful       int        `json:"successfulRequests"`
-	AchievedRate     float64    `json:"achievedSuccessfulPerSecond"`
-	SentRate         float64    `json:"sentPerSecond"`
-	Share429         float64    `json:"share429"`
-	PausesObservedMs float64    `json:"longestGapAfter429Ms"`
-}
-
-func (b *bench) runRateLimit(ctx context.Context, cl *cluster, s syncSpec) RateLimitResult {
-	sr, run := b.runSync(ctx, cl, s)
-	defer run.close()
-	res := RateLimitResult{Sync: sr, SimLimit: s.simLimit, SimBurst: s.simBurst}
-	if run.sim == nil {
-		return res
-	}
-	hits := run.sim.hits()
-	if len(hits) == 0 {
-		return res
-	}
-	var firstAt, lastOK time.Time
-	for i, h := range hits {
-		if i == 0 || h.at.Before(firstAt) {
-			firstAt = h.at
-		}
-		switch {
-		case h.status == http.StatusTooManyRequests:
-			res.Got429++
-		case h.status >= 200 && h.status < 300:
-			res.Successful++
-			if h.done.After(lastOK) {
-				lastOK = h.done
-			}
-		}
-	}
-	span := lastOK.Sub(firstAt).Seconds()
-	if span > 0 {
-		res.AchievedRate = round(float64(res.Successful)/span, 2)
-		res.SentRate = round(float64(len(hits))/span, 2)
-	}
-	res.Share429 = round(float64(res.Got429)/float64(len(hits)), 3)
-	// The longest silence after a 429: the shared pause at work.
-	slices.SortFunc(hits, func(a, b hit) int { return a.at.Compare(b.at) })
-	for i := 1; i < len(hits); i++ {
-		if hits[i-1].status == http.StatusTooManyRequests {
-			gap := float64(hits[i].at.Sub(hits[i-1].done).Microseconds()) / 1000
-			res.PausesObservedMs = max(res.PausesObservedMs, round(gap, 0))
-		}
-	}
-	log.Printf("  rate limit: %d 429s (%.1f%% of %d requests), %.2f successful req/s (limit %g/s), sent %.2f req/s",
-		res.Got429, res.Share429*100, len(hits), res.AchievedRate, s.simLimit, res.SentRate)
+	log.Printf("  %d calls in %s: %d Lists (%.2f per vault per period), %d writes; Kubernetes writes %.2f/s; "+
+		"cpu mgr %.2f apiserver %.2f etcd %.2f", res.Calls.Total, window, res.Calls.List, res.ListsPerVaultPerPeriod,
+		res.WritesInWindow, res.KubeWritesPerSecond, res.CPU.Manager, res.CPU.APIServer, res.CPU.Etcd)
 	return res
 }
 
@@ -482,4 +465,60 @@ func (b *bench) measureManager(ctx context.Context, cl *cluster, s *sim, bin, na
 		r.StackInuseMiB = round(g["go_memstats_stack_inuse_bytes"]/mib, 1)
 	}
 	return r
+}
+
+// flags are the manager flags a run sets; "defaults" when it sets none.
+func (s syncSpec) flags() string {
+	var f []string
+	if s.concurrency > 0 {
+		f = append(f, fmt.Sprintf("--max-concurrent-reconciles=%d", s.concurrency))
+	}
+	if s.qps > 0 {
+		f = append(f, fmt.Sprintf("--nairi-qps=%g", s.qps))
+	}
+	if s.burst > 0 {
+		f = append(f, fmt.Sprintf("--nairi-burst=%d", s.burst))
+	}
+	if len(f) == 0 {
+		return "defaults"
+	}
+	return strings.Join(f, " ")
+}
+
+// managerOptions starts the build a run asks for.
+func (b *bench) managerOptions(s syncSpec, name, simURL, ns string) managerOptions {
+	o := managerOptions{binary: b.managerBin, name: name, simURL: simURL, namespace: ns,
+		concurrency: s.concurrency, qps: s.qps, burst: s.burst, extra: b.currentExtra}
+	if s.build == buildBaseline {
+		o.binary, o.extra = b.baselineBin, nil
+	}
+	return o
+}
+
+// rateOf counts the 429s among the requests the simulator saw, their share, and the rate
+// of successful requests from the first request to the last success.
+func rateOf(hits []hit) (got429 int, share, okPerSecond float64) {
+	if len(hits) == 0 {
+		return 0, 0, 0
+	}
+	var first, lastOK time.Time
+	ok := 0
+	for i, h := range hits {
+		if i == 0 || h.at.Before(first) {
+			first = h.at
+		}
+		switch {
+		case h.status == http.StatusTooManyRequests:
+			got429++
+		case h.status >= 200 && h.status < 300:
+			ok++
+			if h.done.After(lastOK) {
+				lastOK = h.done
+			}
+		}
+	}
+	if span := lastOK.Sub(first).Seconds(); span > 0 {
+		okPerSecond = round(float64(ok)/span, 2)
+	}
+	return got429, round(float64(got429)/float64(len(hits)), 4), okPerSecond
 }
