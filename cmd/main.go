@@ -172,8 +172,9 @@ func run(o *options) error {
 		LeaderElectionID:              leaderElectionID(o.watchLabelSelector),
 		LeaderElectionNamespace:       o.operatorNamespace,
 		LeaderElectionReleaseOnCancel: true, // the process ends as soon as the manager stops
-		Cache:                         controller.WithWatchLabelSelector(controller.CacheOptions(namespaces(o.watchNamespaces)), selector),
-		Client:                        controller.ClientOptions(),
+		Cache: controller.WithWatchLabelSelector(
+			controller.CacheOptions(namespaces(o.watchNamespaces)), selector),
+		Client: controller.ClientOptions(),
 	})
 	if err != nil {
 		return fmt.Errorf("create manager: %w", err)

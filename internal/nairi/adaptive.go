@@ -31,7 +31,7 @@ import (
 const (
 	// DefaultStartQPS is the rate of a new key: high enough that a first sync of a few
 	// hundred objects is not held back for long, low enough for any plausible limit's burst.
-	DefaultStartQPS = 20.0
+	DefaultStartQPS = 50.0
 	// minQPS is the least the rate falls to, however many 429s come: the pause after a
 	// 429 already holds a hopelessly over-used key back.
 	minQPS = 0.2

@@ -22,6 +22,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
+// keyIDLabel labels the rate-limit series with KeyID, never the key.
+const keyIDLabel = "key_id"
+
 // Metrics records the client's requests. Labels are the method, the route
 // template and the status code, so they never carry ids, values or keys; the
 // rate-limit series carry key_id, a hash prefix of the key (KeyID), never the key.
@@ -51,15 +54,15 @@ func NewMetrics() *Metrics {
 			Name: "nairi_api_rate_limit_qps",
 			Help: "Current adaptive client-side rate of requests to the Nairi API, per API key " +
 				"(key_id is a hash prefix of the key); at most --nairi-qps.",
-		}, []string{"key_id"}),
+		}, []string{keyIDLabel}),
 		limited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "nairi_api_rate_limited_total",
 			Help: "Responses 429 Too Many Requests from the Nairi API, per API key.",
-		}, []string{"key_id"}),
+		}, []string{keyIDLabel}),
 		pauseSecs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "nairi_api_rate_limit_pause_seconds_total",
 			Help: "Seconds during which every request of an API key was held back after a 429, per API key.",
-		}, []string{"key_id"}),
+		}, []string{keyIDLabel}),
 	}
 }
 

@@ -28,7 +28,7 @@ const (
 	// DefaultQPS is the ceiling of the adaptive rate of one API key, and DefaultBurst
 	// the token bucket's burst. The rate itself starts at DefaultStartQPS and finds
 	// the key's limit from the API's 429s (adaptive.go).
-	DefaultQPS   = 100.0
+	DefaultQPS   = 200.0
 	DefaultBurst = 10
 )
 

@@ -81,7 +81,7 @@ func (b *bench) runRestart(ctx context.Context, cl *cluster, run *syncRun) Resta
 	res.KubeWrites = d.writes()
 	res.KubeRequests = m.managerRequests()
 	res.Calls = run.sim.calls()
-	hwm, _ := procStatus(m.Pid())
+	hwm := peakRSS(m.Pid())
 	res.PeakRSSMiB = round(float64(hwm)/mib, 1)
 	log.Printf("  idle after %.1fs: %.0f Kubernetes requests (%.0f Secret GETs, %.0f status writes, %.0f writes), "+
 		"%d Nairi calls", res.SecondsToIdle, res.KubeRequests, res.SecretGETs, res.StatusWrites, res.KubeWrites,

@@ -397,10 +397,9 @@ func hasLabels(m *dto.Metric, match map[string]string) bool {
 	return true
 }
 
-// procStatus returns VmHWM and VmRSS (bytes) of a process.
-func procStatus(pid int) (hwm, rss int64) {
-	st := procStatusAll(pid)
-	return st["VmHWM"], st["VmRSS"]
+// peakRSS returns VmHWM (bytes) of a process.
+func peakRSS(pid int) int64 {
+	return procStatusAll(pid)["VmHWM"]
 }
 
 // procStatusAll returns the memory lines (bytes) of /proc/<pid>/status.

@@ -55,7 +55,8 @@ func compareSections(res *Results) string {
 	p("|---|---:|---:|---:|---:|---:|---:|\n")
 	var p99 [2]float64
 	for _, r := range res.Rotation {
-		p("| %s | %d | %d | %.1f | %.1f | %.1f | %.1f |\n", r.Build, r.Observed, r.PATCHes, r.P50Ms, r.P95Ms, r.P99Ms, r.MaxMs)
+		p("| %s | %d | %d | %.1f | %.1f | %.1f | %.1f |\n", r.Build, r.Observed, r.PATCHes, r.P50Ms, r.P95Ms,
+			r.P99Ms, r.MaxMs)
 		p99[map[bool]int{true: 0, false: 1}[r.Build == buildCurrent]] = r.P99Ms
 	}
 	p("\np99 ratio: %s.\n\n", orDash(ratio(p99[0], p99[1])))
@@ -76,7 +77,8 @@ func compareSections(res *Results) string {
 			s.Calls.Total, s.Got429, 100*s.Share429, s.SuccessPerSecond, 100*s.SuccessPerSecond/20)
 	}
 	if cur != nil && base != nil {
-		p("\nTime ratio %s; 429s %d vs %d.\n", orDash(ratio(cur.SecondsToReady, base.SecondsToReady)), cur.Got429, base.Got429)
+		p("\nTime ratio %s; 429s %d vs %d.\n", orDash(ratio(cur.SecondsToReady, base.SecondsToReady)),
+			cur.Got429, base.Got429)
 	}
 	p("\n")
 

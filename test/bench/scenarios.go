@@ -182,7 +182,7 @@ func (b *bench) runSync(ctx context.Context, cl *cluster, s syncSpec) (SyncResul
 	res.KubeRequests = run.mgr.managerRequests()
 	res.KubePerObject = round(res.KubeRequests/float64(s.n), 2)
 	res.Got429, res.Share429, res.SuccessPerSecond = rateOf(run.sim.hits())
-	hwm, _ := procStatus(run.mgr.Pid())
+	hwm := peakRSS(run.mgr.Pid())
 	res.PeakRSSMiB = round(float64(hwm)/mib, 1)
 	res.RSSPer1000MiB = round(res.PeakRSSMiB/float64(s.n)*1000, 2)
 	if g, err := run.mgr.metrics("go_memstats_heap_inuse_bytes"); err == nil {
