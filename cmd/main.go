@@ -109,7 +109,7 @@ func parseFlags() *options {
 		"per API key: the rate starts lower, grows while requests succeed and halves on a 429.")
 	flag.IntVar(&o.burst, "nairi-burst", nairi.DefaultBurst, "Burst of requests to the Nairi API, per API key.")
 	flag.DurationVar(&o.timeout, "nairi-timeout", 30*time.Second, "Timeout of one request to the Nairi API.")
-	flag.IntVar(&o.concurrency, "max-concurrent-reconciles", 4, "How many NairiSecrets are reconciled at once.")
+	flag.IntVar(&o.concurrency, "max-concurrent-reconciles", 16, "How many NairiSecrets are reconciled at once.")
 	flag.StringVar(&o.watchNamespaces, "watch-namespaces", "",
 		"Comma-separated namespaces to watch for NairiSecrets and Secrets; empty watches all.")
 	flag.StringVar(&o.operatorNamespace, "operator-namespace", defaultOperatorNamespace(),
