@@ -41,6 +41,8 @@ type problem struct {
 // checkCounts says how much the check covered.
 type checkCounts struct {
 	Objects, Keys, ExactKeys, LooseKeys, EmptyKeys, SeedKeys int
+	// Reasons counts the live objects by Ready reason at the end.
+	Reasons map[string]int `json:",omitempty"`
 }
 
 // world is the end state as read from the API server and the simulator.
@@ -98,7 +100,7 @@ func (s *soak) check(ctx context.Context) ([]problem, checkCounts, error) {
 	}
 	keys, deleted := s.model.snapshot()
 	var problems []problem
-	var counts checkCounts
+	counts := checkCounts{Reasons: map[string]int{}}
 	add := func(tags []string, format string, args ...any) {
 		problems = append(problems, problem{Msg: fmt.Sprintf(format, args...), Tags: tags})
 	}
@@ -118,6 +120,7 @@ func (s *soak) check(ctx context.Context) ([]problem, checkCounts, error) {
 		k := vk{o.Spec.VaultID, o.Spec.EnvKey}
 		live[k] = append(live[k], o)
 		counts.Objects++
+		counts.Reasons[readyOf(o)]++
 	}
 
 	all := map[vk]bool{}

@@ -171,8 +171,11 @@ the key.
 		fmt.Fprintf(&b, "- Actions: %s (%d failed, e.g. while kube-apiserver was down).\n", counts(r.Actions), r.ActionFailures)
 		fmt.Fprintf(&b, "- Faults served: %s.\n", counts(r.Faults))
 		fmt.Fprintf(&b, "- Nairi API calls: %s.\n", counts(r.APICalls))
-		fmt.Fprintf(&b, "- Objects live at the end: %d; Events scanned: %d; canary values: %d.\n", r.Check.Objects,
-			r.Events, r.Canaries)
+		fmt.Fprintf(&b, "- Objects live at the end: %d", r.Check.Objects)
+		if len(r.Check.Reasons) > 0 {
+			fmt.Fprintf(&b, " (Ready reasons: %s)", counts(r.Check.Reasons))
+		}
+		fmt.Fprintf(&b, "; Events scanned: %d; canary values: %d.\n", r.Events, r.Canaries)
 		for _, p := range r.Problems {
 			fmt.Fprintf(&b, "- Problem: %s\n", p)
 		}
