@@ -128,6 +128,10 @@ func (a *actor) step(ctx context.Context) {
 		{"remote delete", 3, a.remoteDelete},
 		{"remote change", 3, a.remoteChange},
 	}
+	if a.s.model.v2 {
+		actions = append(actions, action{"change NairiVault namespaces", 3, a.changeGrant},
+			action{"change NairiVault adoption", 1, a.toggleAdoption})
+	}
 	total := 0
 	for _, act := range actions {
 		total += act.weight

@@ -51,6 +51,8 @@ type world struct {
 	secrets map[string]*corev1.Secret // "ns/name"
 	vault   map[vk]nairi.Secret
 	values  map[string]string // secret id → stored value
+	// grants are the NairiVaults by vault id (v2).
+	grants map[string]grantState
 }
 
 func (s *soak) readWorld(ctx context.Context) (*world, error) {
@@ -68,6 +70,13 @@ func (s *soak) readWorld(ctx context.Context) (*world, error) {
 		for i := range sl.Items {
 			w.secrets[ns+"/"+sl.Items[i].Name] = &sl.Items[i]
 		}
+	}
+	if s.model.v2 {
+		grants, err := s.readGrants(ctx)
+		if err != nil {
+			return nil, err
+		}
+		w.grants = grants
 	}
 	for _, v := range s.vaults {
 		for _, sec := range s.sim.Secrets(v) {
@@ -123,6 +132,12 @@ func (s *soak) check(ctx context.Context) ([]problem, checkCounts, error) {
 		counts.Reasons[readyOf(o)]++
 	}
 
+	for vault, g := range w.grants {
+		if g.ready != "True/Verified" {
+			add([]string{"vault:" + s.label(vault)}, "NairiVault %s is Ready %s, not True/Verified", g.name, g.ready)
+		}
+	}
+
 	all := map[vk]bool{}
 	for k := range keys {
 		all[k] = true
@@ -165,7 +180,7 @@ func (s *soak) expect(o *secretsv1alpha1.NairiSecret, owner bool, w *world) expe
 	switch {
 	case o.Spec.Suspend:
 		return expectation{reason: secretsv1alpha1.ReasonSuspended}
-	case !s.granted(o):
+	case !s.granted(o, w):
 		return expectation{reason: reasonVaultNotAllowed}
 	case !owner:
 		return expectation{reason: secretsv1alpha1.ReasonConflict}

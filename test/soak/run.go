@@ -114,9 +114,15 @@ func (s *soak) vkTag(k vk) string { return "vk:" + s.label(k.Vault) + "/" + k.En
 
 func (s *soak) isSeed(id string) bool { return s.seeds[id] }
 
-// granted says whether o may use its vault (DESIGN.md §2.2); without NairiVault (v1)
-// every namespace may.
-func (s *soak) granted(*secretsv1alpha1.NairiSecret) bool { return true }
+// granted says whether o may use its vault (DESIGN.md §2.2): its own key, or the vault's
+// NairiVault listing its namespace. Without NairiVault (v1) every namespace may.
+func (s *soak) granted(o *secretsv1alpha1.NairiSecret, w *world) bool {
+	if !s.model.v2 || o.Spec.APIKeySecretRef != nil {
+		return true
+	}
+	g, ok := w.grants[o.Spec.VaultID]
+	return ok && slices.Contains(g.namespaces, o.Namespace)
+}
 
 // hasNairiVault says whether the tree has DESIGN.md v2's NairiVault CRD.
 func hasNairiVault() bool {
@@ -143,6 +149,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		sources: map[string]bool{}, counts: map[string]int{}}
 	if err := actor.seedSources(ctx); err != nil {
 		return nil, err
+	}
+	if s.model.v2 {
+		if err := actor.createGrants(ctx); err != nil {
+			return nil, err
+		}
 	}
 	// Objects that exist before the manager starts (their Secrets' values are canaries too).
 	for range 8 {
