@@ -23,7 +23,6 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -406,7 +405,8 @@ func (a *actor) recreateSource(ctx context.Context) (bool, error) {
 }
 
 // patchObject applies change to a live NairiSecret's spec with a merge patch.
-func (a *actor) patchObject(ctx context.Context, o *liveObject, change func(*secretsv1alpha1.NairiSecret) string) (bool, error) {
+func (a *actor) patchObject(ctx context.Context, o *liveObject,
+	change func(*secretsv1alpha1.NairiSecret) string) (bool, error) {
 	obj := &secretsv1alpha1.NairiSecret{}
 	if err := a.s.c.Get(ctx, client.ObjectKey{Namespace: o.ns, Name: o.name}, obj); err != nil {
 		return false, client.IgnoreNotFound(err)
@@ -470,7 +470,7 @@ func (a *actor) remoteTarget() (string, string, string, bool) {
 			}
 		}
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].id < all[j].id })
+	slices.SortFunc(all, func(x, y target) int { return strings.Compare(x.id, y.id) })
 	if len(all) == 0 {
 		return "", "", "", false
 	}

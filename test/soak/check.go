@@ -20,7 +20,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sort"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -152,9 +152,7 @@ func (s *soak) check(ctx context.Context) ([]problem, checkCounts, error) {
 	for k := range all {
 		ordered = append(ordered, k)
 	}
-	sort.Slice(ordered, func(i, j int) bool {
-		return s.vkTag(ordered[i]) < s.vkTag(ordered[j])
-	})
+	slices.SortFunc(ordered, func(a, b vk) int { return strings.Compare(s.vkTag(a), s.vkTag(b)) })
 	for _, k := range ordered {
 		kh, known := keys[k]
 		if !known {
@@ -201,10 +199,14 @@ func (s *soak) expect(o *secretsv1alpha1.NairiSecret, owner bool, w *world) expe
 }
 
 // checkKey checks one vault+env key: the objects claiming it and what the vault holds.
+// It is the model's table of cases, read top to bottom, hence its length.
+//
+//nolint:gocyclo // one case per line of the table in the invariants
 func (s *soak) checkKey(k vk, kh keyHistory, known bool, claims []*secretsv1alpha1.NairiSecret, w *world,
 	counts *checkCounts) []problem {
 	var problems []problem
-	tags := []string{s.vkTag(k)}
+	tags := make([]string, 0, 1+len(kh.claimants)+len(kh.refs))
+	tags = append(tags, s.vkTag(k))
 	for obj := range kh.claimants {
 		tags = append(tags, "obj:"+obj)
 	}

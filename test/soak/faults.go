@@ -19,6 +19,7 @@ package soak
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"sync"
@@ -188,11 +189,7 @@ func (f *faults) disarm() {
 func (f *faults) snapshot() map[string]int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := make(map[string]int, len(f.served))
-	for k, v := range f.served {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(f.served)
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) bool {

@@ -30,6 +30,9 @@ import (
 
 // NairiVault (DESIGN.md §2.2) is handled as unstructured data, so the driver builds
 // whether or not the tree has the type yet; it is used only when its CRD is there (v2).
+// adoptionAllow is NairiVault's spec.adoption that lets objects take over what they did not create.
+const adoptionAllow = "Allow"
+
 var nairiVaultGVK = schema.GroupVersionKind{Group: "secrets.nairi.ai", Version: "v1alpha1", Kind: "NairiVault"}
 
 // grantState is what the check needs of a NairiVault.
@@ -64,7 +67,7 @@ func (a *actor) createGrants(ctx context.Context) error {
 		}
 		adoption := "Deny"
 		if a.pick(3) == 0 {
-			adoption = "Allow"
+			adoption = adoptionAllow
 			a.s.model.allowAdoption(v)
 		}
 		u := newNairiVault(a.s.vaultName(v))
@@ -119,10 +122,10 @@ func (a *actor) changeGrant(ctx context.Context) (bool, error) {
 func (a *actor) toggleAdoption(ctx context.Context) (bool, error) {
 	v := a.s.vaults[a.pick(len(a.s.vaults))]
 	return a.patchGrant(ctx, v, func(spec map[string]any) string {
-		if spec["adoption"] == "Allow" {
+		if spec["adoption"] == adoptionAllow {
 			spec["adoption"] = "Deny"
 		} else {
-			spec["adoption"] = "Allow"
+			spec["adoption"] = adoptionAllow
 			a.s.model.allowAdoption(v) // recorded before: a lost answer may hide it
 		}
 		return fmt.Sprintf("adoption %v", spec["adoption"])

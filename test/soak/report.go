@@ -23,7 +23,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 )
@@ -112,7 +111,7 @@ func WriteReport(runsDir, path string) error {
 		}
 		results = append(results, r)
 	}
-	sort.Slice(results, func(i, j int) bool { return results[i].Started.Before(results[j].Started) })
+	slices.SortFunc(results, func(a, b Result) int { return a.Started.Compare(b.Started) })
 	return os.WriteFile(path, []byte(render(results)), 0o644)
 }
 
@@ -148,9 +147,11 @@ the key.
 
 ## Runs
 
-| seed | duration | started (UTC) | model | actions | faults served | manager kills / restarts / exits | kube-apiserver restarts | Nairi API calls | keys checked (exact / empty / seed / loose) | end state | result |
-|---|---|---|---|---|---|---|---|---|---|---|---|
 `)
+	b.WriteString("| seed | duration | started (UTC) | model | actions | faults served | " +
+		"manager kills / restarts / exits | kube-apiserver restarts | Nairi API calls | " +
+		"keys checked (exact / empty / seed / loose) | end state | result |\n" +
+		"|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range results {
 		model := "v1"
 		if r.V2 {
@@ -160,7 +161,8 @@ the key.
 		if !r.Passed {
 			result = fmt.Sprintf("**FAIL** (%d problems)", len(r.Problems))
 		}
-		fmt.Fprintf(&b, "| %d | %s | %s | %s | %d | %d | %d / %d / %d | %d | %d | %d (%d / %d / %d / %d) | matched after %s | %s |\n",
+		fmt.Fprintf(&b, "| %d | %s | %s | %s | %d | %d | %d / %d / %d | %d | %d | %d (%d / %d / %d / %d) "+
+			"| matched after %s | %s |\n",
 			r.Seed, r.Duration, r.Started.Format("2006-01-02 15:04"), model, r.ActionsTotal, r.FaultsTotal,
 			r.ManagerKills, r.ManagerRestarts, r.ManagerCrashes, r.APIServerRestarts, r.APICallsTotal,
 			r.Check.Keys, r.Check.ExactKeys, r.Check.EmptyKeys, r.Check.SeedKeys, r.Check.LooseKeys, r.Converged, result)
@@ -168,7 +170,8 @@ the key.
 	b.WriteString("\n## Detail per run\n")
 	for _, r := range results {
 		fmt.Fprintf(&b, "\n### seed %d, %s (commit %s)\n\n", r.Seed, r.Duration, r.Commit)
-		fmt.Fprintf(&b, "- Actions: %s (%d failed, e.g. while kube-apiserver was down).\n", counts(r.Actions), r.ActionFailures)
+		fmt.Fprintf(&b, "- Actions: %s (%d failed, e.g. while kube-apiserver was down).\n", counts(r.Actions),
+			r.ActionFailures)
 		fmt.Fprintf(&b, "- Faults served: %s.\n", counts(r.Faults))
 		fmt.Fprintf(&b, "- Nairi API calls: %s.\n", counts(r.APICalls))
 		fmt.Fprintf(&b, "- Objects live at the end: %d", r.Check.Objects)

@@ -30,7 +30,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -368,7 +367,7 @@ func (s *soak) explain(problems []problem) string {
 		}
 		seen[key] = true
 		tags := slices.Clone(p.Tags)
-		sort.Strings(tags)
+		slices.Sort(tags)
 		if tail := s.hist.tail(tags, 16); len(tail) > 0 {
 			b.WriteString("  the history that touched it, last steps:\n")
 			b.WriteString(formatEntries(tail))
