@@ -52,6 +52,8 @@ type bench struct {
 	latency                               time.Duration
 	cores                                 int
 	quick                                 bool
+	micro                                 bool
+	memoryMax                             int
 	// currentExtra are flags only the current build knows and the bench needs (the
 	// baseline, an older commit, would refuse them).
 	currentExtra []string
@@ -78,6 +80,8 @@ type Results struct {
 
 func main() {
 	quick := flag.Bool("quick", os.Getenv("BENCH_QUICK") == "1", "run a much smaller version (smoke check, < 2 min)")
+	micro := flag.Bool("micro", true, "run the micro-benchmarks (go test -bench)")
+	memoryMax := flag.Int("memory-max", 10000, "the most unrelated Secrets of the memory scenario (0, 1000, 10000)")
 	latency := flag.Duration("latency", 20*time.Millisecond, "simulated latency of every Nairi API request")
 	managerBin := flag.String("manager", "bin/manager", "the manager binary (release build)")
 	fullBin := flag.String("manager-fullsecretcache", "bin/manager-fullsecretcache",
@@ -125,7 +129,7 @@ func main() {
 		return
 	}
 	b := &bench{managerBin: abs(*managerBin), fullCacheBin: abs(*fullBin), baselineBin: abs(*baselineBin),
-		latency: *latency, cores: runtime.NumCPU(), quick: *quick}
+		latency: *latency, cores: runtime.NumCPU(), quick: *quick, micro: *micro, memoryMax: *memoryMax}
 	b.currentExtra = currentOnlyFlags(b.managerBin)
 	var binaries []Binary
 	for _, bin := range []string{b.managerBin, b.fullCacheBin, b.baselineBin} {
@@ -201,10 +205,14 @@ func (b *bench) run(ctx context.Context, res *Results, dir string) error {
 	}
 	res.Machine.Kubernetes = filepath.Base(assets)
 
-	log.Printf("micro-benchmarks (go test -bench)")
-	res.Micro, err = b.runMicro(ctx)
-	if err != nil {
-		res.Errors = append(res.Errors, "micro-benchmarks: "+err.Error())
+	if b.micro {
+		log.Printf("micro-benchmarks (go test -bench)")
+		res.Micro, err = b.runMicro(ctx)
+		if err != nil {
+			res.Errors = append(res.Errors, "micro-benchmarks: "+err.Error())
+		}
+	} else {
+		res.Notes["micro"] = "not run in this run (-micro=false)"
 	}
 
 	// Every headline row runs twice, with the current build and with the baseline, on the
@@ -288,6 +296,12 @@ func (b *bench) run(ctx context.Context, res *Results, dir string) error {
 		}
 	}
 	memCounts, memSettle := []int{0, 1000, 10000}, 5*time.Second
+	for len(memCounts) > 1 && memCounts[len(memCounts)-1] > b.memoryMax {
+		memCounts = memCounts[:len(memCounts)-1]
+	}
+	if b.memoryMax < 10000 {
+		res.Notes["memory"] = fmt.Sprintf("this run stopped at %d unrelated Secrets (-memory-max)", memCounts[len(memCounts)-1])
+	}
 	if b.quick {
 		memCounts, memSettle = []int{0, 300}, 2*time.Second
 	}
