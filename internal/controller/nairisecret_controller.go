@@ -190,10 +190,17 @@ func (r *NairiSecretReconciler) fetch(ctx context.Context, key types.NamespacedN
 	return obj, nil
 }
 
+// statusWriteTimeout bounds the status write, which runs on a context of its own.
+const statusWriteTimeout = 10 * time.Second
+
 // patchStatus writes the status if it changed, as a merge patch of the status alone.
 // syncedFrom alone changing is not worth a write (a label change on a Secret must cost
 // nothing): it rides along with the next write, or is written once when it was missing
-// or incomplete (the cache had not seen the Secret yet).
+// or incomplete (the cache had not seen the Secret yet). The write does not inherit the
+// reconcile's cancellation (DESIGN.md §6): when a shutdown cancels a reconcile that has
+// just created a vault secret (the leader's Pod deleted in the middle of a sync), the
+// record of that POST still reaches the API server, and the next leader does not POST
+// again.
 func (r *NairiSecretReconciler) patchStatus(ctx context.Context, base, obj *secretsv1alpha1.NairiSecret) error {
 	r.Metrics.Observe(obj)
 	if equality.Semantic.DeepEqual(base.Status, obj.Status) {
@@ -206,6 +213,8 @@ func (r *NairiSecretReconciler) patchStatus(ctx context.Context, base, obj *secr
 			return nil
 		}
 	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), statusWriteTimeout)
+	defer cancel()
 	if err := r.Status().Patch(ctx, obj, client.MergeFrom(base)); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil // deleted meanwhile: nothing left to report on
