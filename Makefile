@@ -71,9 +71,9 @@ export KUBEBUILDER_CONTROLPLANE_START_TIMEOUT ?= 2m
 export KUBEBUILDER_CONTROLPLANE_STOP_TIMEOUT ?= 1m
 
 .PHONY: test
-test: verify-generated fmt vet envtest-assets kustomize helm promtool ## Run every test: unit, fuzz seeds, envtest suites, alert rules and e2e.
-	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test $$(go list ./... | grep -v -e /test/e2e -e /test/soak) -coverprofile cover.out
-	$(MAKE) --no-print-directory test-fuzz test-e2e test-soak
+test: verify-generated fmt vet envtest-assets kustomize helm promtool ## Run every test: unit, fuzz seeds, envtest suites, alert rules, e2e, soak and the real node.
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test $$(go list ./... | grep -v -e /test/e2e -e /test/soak -e /test/node) -coverprofile cover.out
+	$(MAKE) --no-print-directory test-fuzz test-e2e test-soak test-node
 
 .PHONY: test-fuzz
 test-fuzz: ## Run each fuzz target briefly (FUZZTIME=1m for a longer run by hand).
@@ -400,3 +400,24 @@ soak: envtest-assets ## Randomized fault soak with an exact end-state check; pub
 test-soak: envtest-assets ## Two 60-second soaks for CI: seed 1 and a seed from today's date (printed).
 	SOAK_SEED=1,date SOAK_DURATION=60s SOAK_QUIET=5m \
 	  KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./test/soak/ -v -count=1 -timeout 40m
+
+##@ Real node
+
+# kubelet, kube-controller-manager and kube-scheduler, built once per machine beside the
+# envtest store; containerd, runc and the CNI plugins installed with apt-get if missing
+# (see hack/node-assets.sh).
+NODE_ASSETS = $(shell hack/node-assets.sh $(ENVTEST_K8S_VERSION))
+
+.PHONY: node-assets
+node-assets: ## Provide containerd, runc, CNI plugins (apt-get) and kubelet, kube-controller-manager, kube-scheduler (built once).
+	@echo "node binaries: $(NODE_ASSETS)"
+
+# The suite tears its node down itself (AfterSuite); the trap runs hack/node-down for the
+# case where the test process dies first (a timeout, a kill).
+.PHONY: test-node
+test-node: envtest-assets helm ## Run the real-node suite (needs root): the chart's Pod on kubelet + containerd, from an image built here.
+	@go build -o "$(LOCALBIN)/node-down" ./hack/node-down
+	@dir=$$(mktemp -d /tmp/nairi-node-XXXXXX); \
+	trap '"$(LOCALBIN)/node-down" -kubectl "$(ENVTEST_ASSETS)/kubectl" "'"$$dir"'"' EXIT INT TERM; \
+	NODE_DIR=$$dir NODE_ASSETS="$(NODE_ASSETS)" KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" \
+	  go test ./test/node/ -v -ginkgo.v -timeout 45m

@@ -58,11 +58,16 @@ type VaultSecret struct {
 
 // StartSimulator serves sim on a free 127.0.0.1 port; key is what List uses.
 func StartSimulator(sim *nairisim.Server, key, logPath string) (*Simulator, error) {
+	return StartSimulatorAt(sim, key, logPath, "127.0.0.1:0")
+}
+
+// StartSimulatorAt serves sim on addr, for a fixed port that Pods are configured with.
+func StartSimulatorAt(sim *nairisim.Server, key, logPath, addr string) (*Simulator, error) {
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		_ = logFile.Close()
 		return nil, err
