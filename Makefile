@@ -101,7 +101,7 @@ verify-generated: controller-gen ## Regenerate code and manifests; fail if anyth
 GENERATED_FILES = api/v1alpha1/zz_generated.deepcopy.go $(wildcard config/crd/bases/*.yaml) config/rbac/role.yaml
 
 .PHONY: test-e2e
-test-e2e: envtest-assets ## Run the end-to-end suite: real manager binary, envtest control plane, kubectl.
+test-e2e: envtest-assets helm ## Run the end-to-end suite: real manager binary (as the chart's ServiceAccount), envtest control plane, kubectl.
 	@if [ -d test/e2e ]; then \
 	  KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./test/e2e/ -v -ginkgo.v -timeout 20m; \
 	fi

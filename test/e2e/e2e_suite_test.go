@@ -25,8 +25,10 @@ package e2e
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -80,7 +82,7 @@ var _ = BeforeSuite(func() {
 	Expect(utils.GoBuild(managerBin, "./cmd/main.go")).To(Succeed())
 
 	By("starting kube-apiserver and etcd with the CRDs installed")
-	cp, err = utils.StartControlPlane(assets, runDir)
+	cp, err = utils.StartControlPlane(assets, runDir, utils.WithAuditLog())
 	Expect(err).NotTo(HaveOccurred())
 	kubectl = cp.Kubectl
 	run("create", "namespace", utils.OperatorNamespace)
@@ -93,6 +95,9 @@ var _ = BeforeSuite(func() {
 
 var _ = AfterSuite(func() {
 	stopAllManagers()
+	if cp != nil && cp.AuditLog != "" && len(identities) > 0 {
+		auditPermissions()
+	}
 	if sim != nil {
 		sim.Close()
 	}
@@ -137,4 +142,33 @@ func dumpState(report SpecReport) {
 		_, _ = fmt.Fprintf(&b, "$ kubectl %s\n%s%v\n\n", strings.Join(args, " "), out, err)
 	}
 	_ = os.WriteFile(filepath.Join(runDir, "failed-"+name+".txt"), []byte(b.String()), 0o644)
+}
+
+// auditPermissions checks every request the managers made during the suite, as the API
+// server's audit log recorded it, against the RBAC the chart rendered for the identity
+// that made it: a request the chart does not grant fails the suite (whether or not the
+// manager survived the 403), and the granted permissions no request needed are printed.
+// The comparison is generic: new resources are checked as soon as the chart grants them
+// and the manager uses them.
+func auditPermissions() {
+	used, forbidden, err := utils.ReadAudit(cp.AuditLog)
+	Expect(err).NotTo(HaveOccurred())
+	var report strings.Builder
+	total := 0
+	for _, release := range slices.Sorted(maps.Keys(identities)) {
+		id := identities[release]
+		grants, err := id.NewGrants()
+		Expect(err).NotTo(HaveOccurred())
+		requests := used[id.Username]
+		total += len(requests)
+		Expect(forbidden[id.Username]).To(BeEmpty(), "the API server refused requests of %s", id.Username)
+		Expect(grants.Denied(requests)).To(BeEmpty(),
+			"%s (chart release %s, watchNamespaces %v) made requests its chart does not grant",
+			id.Username, release, id.WatchNamespaces)
+		fmt.Fprintf(&report, "%s (watchNamespaces %v): %d requests; granted but never used:\n%s",
+			release, id.WatchNamespaces, len(requests), utils.FormatList(grants.Unused(requests)))
+	}
+	Expect(total).To(BeNumerically(">", 0), "the audit log %s holds no request of the managers", cp.AuditLog)
+	_, _ = fmt.Fprintf(os.Stdout, "\nPermission audit: every request was granted by the chart.\n%s", report.String())
+	_ = os.WriteFile(filepath.Join(runDir, "permission-audit.txt"), []byte(report.String()), 0o644)
 }

@@ -211,10 +211,61 @@ var (
 // startManager starts the manager binary against the control plane and the simulator and
 // waits until it is ready. Its log is runDir/<name>.log; a restart under the same name
 // appends to the same file.
+//
+// It runs as the Helm chart's ServiceAccount, with exactly the RBAC the chart renders: in
+// namespaced mode (manager.watchNamespaces = the --watch-namespaces among args) when args
+// name namespaces, else in the cluster-wide mode.
 func startManager(name string, leaderElect bool, args ...string) *utils.Manager {
 	GinkgoHelper()
+	var watch []string
+	for _, arg := range args {
+		if list, ok := strings.CutPrefix(arg, "--watch-namespaces="); ok {
+			watch = strings.Split(list, ",")
+		}
+	}
+	return startManagerAs(chartIdentity(watch), name, leaderElect, args...)
+}
+
+// startManagerClusterRBAC is startManager, without leader election, with the chart's
+// cluster-wide RBAC (the default values), whatever namespaces args watch.
+func startManagerClusterRBAC(name string, args ...string) *utils.Manager {
+	GinkgoHelper()
+	return startManagerAs(chartIdentity(nil), name, false, args...)
+}
+
+var (
+	identitiesMu sync.Mutex
+	// identities are the chart identities managers of this run used, by release: the
+	// permission audit checks every request of each against its rendered RBAC.
+	identities = map[string]*utils.ChartIdentity{}
+)
+
+// chartIdentity renders the chart for the watched namespaces (none: cluster-wide mode),
+// applies its ServiceAccount and RBAC and gets a token for it, once per release. Each
+// namespaced set gets its own release, so a manager holds no Role of another spec.
+func chartIdentity(watch []string) *utils.ChartIdentity {
+	GinkgoHelper()
+	release := "nso-cluster"
+	if len(watch) > 0 {
+		release = strings.TrimSuffix(fmt.Sprintf("%.40s", "nso-"+strings.Join(watch, "-")), "-")
+	}
+	identitiesMu.Lock()
+	defer identitiesMu.Unlock()
+	if id, ok := identities[release]; ok {
+		return id
+	}
+	id, err := utils.RenderChartIdentity(release, utils.OperatorNamespace, watch)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(id.Apply(cp, runDir)).To(Succeed())
+	identities[release] = id
+	return id
+}
+
+// startManagerAs starts the manager with the kubeconfig of id.
+func startManagerAs(id *utils.ChartIdentity, name string, leaderElect bool, args ...string) *utils.Manager {
+	GinkgoHelper()
 	m, err := utils.StartManager(utils.ManagerOptions{
-		Name: name, Binary: managerBin, Kubeconfig: cp.Kubeconfig,
+		Name: name, Binary: managerBin, Kubeconfig: id.Kubeconfig,
 		APIURL: sim.URL, APIKey: apiKey, LeaderElect: leaderElect,
 		LogPath: filepath.Join(runDir, name+".log"),
 		Args:    args,

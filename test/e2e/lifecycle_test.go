@@ -32,14 +32,15 @@ import (
 	"github.com/nairi-secrets-operator/nairi-secrets-operator/test/utils"
 )
 
-// The manager process dying or being stopped in the middle of its work.
+// The manager process dying or being stopped in the middle of its work. These managers
+// run with the chart's cluster-wide RBAC; the others with its namespaced mode.
 var _ = Describe("The manager process", func() {
 	const workers = 4
 
 	It("loses nothing and duplicates nothing when SIGKILLed during a sync and restarted", func() {
 		ns, vault := newNamespace("sigkill"), newVault()
 		args := []string{"--watch-namespaces=" + ns, "--max-concurrent-reconciles=" + strconv.Itoa(workers)}
-		m := startManager("manager-sigkill", false, args...)
+		m := startManagerClusterRBAC("manager-sigkill", args...)
 
 		// Slow creates keep several requests in flight when the process dies.
 		sim.Inject(fault{Method: http.MethodPost, Route: nairi.RouteSecrets, Times: -1, Latency: 500 * time.Millisecond})
@@ -54,7 +55,7 @@ var _ = Describe("The manager process", func() {
 		sim.ClearFaults()
 		patchesBefore := requests(vault, http.MethodPatch)
 
-		m = startManager("manager-sigkill", false, args...)
+		m = startManagerClusterRBAC("manager-sigkill", args...)
 		DeferCleanup(func() { m.Stop(15 * time.Second) })
 		waitReady(ns, "--all", 2*time.Minute)
 		expectVaultMatches(ns, vault, objs)
@@ -66,7 +67,7 @@ var _ = Describe("The manager process", func() {
 	It("exits within its termination grace period on SIGTERM, even with requests in flight", func() {
 		ns, vault := newNamespace("sigterm"), newVault()
 		args := []string{"--watch-namespaces=" + ns}
-		m := startManager("manager-sigterm", false, args...)
+		m := startManagerClusterRBAC("manager-sigterm", args...)
 
 		sim.Inject(fault{Method: http.MethodPost, Route: nairi.RouteSecrets, Times: -1, Latency: 2 * time.Second})
 		DeferCleanup(sim.ClearFaults)
@@ -82,7 +83,7 @@ var _ = Describe("The manager process", func() {
 
 		By("a restart finishes the work")
 		sim.ClearFaults()
-		m = startManager("manager-sigterm", false, args...)
+		m = startManagerClusterRBAC("manager-sigterm", args...)
 		waitReady(ns, "--all", time.Minute)
 		expectVaultMatches(ns, vault, objs)
 
@@ -91,7 +92,7 @@ var _ = Describe("The manager process", func() {
 		// Counted by start time: a create the first manager sent just before SIGTERM may
 		// still be answered now, to nobody.
 		restarted := time.Now()
-		m = startManager("manager-sigterm", false, args...)
+		m = startManagerClusterRBAC("manager-sigterm", args...)
 		DeferCleanup(func() { m.Stop(15 * time.Second) })
 		Eventually(m.Log).Should(ContainSubstring("Starting workers"))
 		Consistently(func() int { return requestsSince(vault, restarted) }).Should(BeZero())

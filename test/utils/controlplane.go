@@ -35,13 +35,46 @@ type ControlPlane struct {
 	Kubeconfig string
 	// Kubectl runs the kubectl binary of the envtest store against this control plane.
 	Kubectl Kubectl
+	// AuditLog, when the control plane was started WithAuditLog, is the API server's
+	// audit log: one JSON event per line.
+	AuditLog string
 
 	env *envtest.Environment
 }
 
+// ControlPlaneOption changes how StartControlPlane starts kube-apiserver.
+type ControlPlaneOption func(env *envtest.Environment, dir string) (func(*ControlPlane), error)
+
+// WithAuditLog makes kube-apiserver record, at Metadata level (who, verb, resource,
+// namespace, name, response code; never a body), every request made by a ServiceAccount,
+// to dir/audit.log. The admin user's requests (the tests' own) are not recorded.
+func WithAuditLog() ControlPlaneOption {
+	return func(env *envtest.Environment, dir string) (func(*ControlPlane), error) {
+		policy := filepath.Join(dir, "audit-policy.yaml")
+		if err := os.WriteFile(policy, []byte(auditPolicy), 0o600); err != nil {
+			return nil, err
+		}
+		log := filepath.Join(dir, "audit.log")
+		args := env.ControlPlane.GetAPIServer().Configure()
+		args.Set("audit-policy-file", policy)
+		args.Set("audit-log-path", log)
+		args.Set("audit-log-mode", "blocking") // every event is on disk when the request returns
+		return func(cp *ControlPlane) { cp.AuditLog = log }, nil
+	}
+}
+
+const auditPolicy = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: Metadata
+  userGroups: ["system:serviceaccounts"]
+- level: None
+`
+
 // StartControlPlane starts kube-apiserver and etcd from assetsDir, installs the CRDs of
 // config/crd/bases and writes the admin kubeconfig to dir/kubeconfig.
-func StartControlPlane(assetsDir, dir string) (*ControlPlane, error) {
+func StartControlPlane(assetsDir, dir string, opts ...ControlPlaneOption) (*ControlPlane, error) {
 	env := &envtest.Environment{
 		CRDDirectoryPaths:     []string{CRDDir()},
 		ErrorIfCRDPathMissing: true,
@@ -50,11 +83,25 @@ func StartControlPlane(assetsDir, dir string) (*ControlPlane, error) {
 		ControlPlaneStartTimeout: 2 * time.Minute,
 		ControlPlaneStopTimeout:  30 * time.Second,
 	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	var finish []func(*ControlPlane)
+	for _, opt := range opts {
+		f, err := opt(env, dir)
+		if err != nil {
+			return nil, err
+		}
+		finish = append(finish, f)
+	}
 	cfg, err := env.Start()
 	if err != nil {
 		return nil, fmt.Errorf("start control plane: %w", err)
 	}
 	cp := &ControlPlane{env: env}
+	for _, f := range finish {
+		f(cp)
+	}
 	if err := cp.writeKubeconfig(cfg, dir); err != nil {
 		_ = env.Stop()
 		return nil, err
