@@ -261,11 +261,14 @@ func chartIdentity(watch []string) *utils.ChartIdentity {
 	return id
 }
 
+// managerEnv is added to the environment of the managers the specs start next.
+var managerEnv []string
+
 // startManagerAs starts the manager with the kubeconfig of id.
 func startManagerAs(id *utils.ChartIdentity, name string, leaderElect bool, args ...string) *utils.Manager {
 	GinkgoHelper()
 	m, err := utils.StartManager(utils.ManagerOptions{
-		Name: name, Binary: managerBin, Kubeconfig: id.Kubeconfig,
+		Name: name, Binary: managerBin, Kubeconfig: id.Kubeconfig, Env: managerEnv,
 		APIURL: sim.URL, APIKey: apiKey, LeaderElect: leaderElect,
 		LogPath: filepath.Join(runDir, name+".log"),
 		Args:    args,

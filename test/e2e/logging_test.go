@@ -42,6 +42,10 @@ var _ = Describe("The manager's log at --zap-log-level=10", func() {
 		Expect(run("get", "secret", obj.secretName(), "-n", ns, "-o", "yaml")).
 			To(ContainSubstring("last-applied-configuration"))
 
+		// Informers LIST first, as against an API server without WatchList: the response
+		// body of that LIST is what client-go logs at -v>=8.
+		managerEnv = []string{"KUBE_FEATURE_WatchListClient=false"}
+		DeferCleanup(func() { managerEnv = nil })
 		m := startManager("manager-verbose", false, "--watch-namespaces="+ns, "--zap-log-level=10")
 		DeferCleanup(func() { m.Stop(15 * time.Second) })
 		waitReady(ns, obj.Name, time.Minute)

@@ -49,6 +49,8 @@ type ManagerOptions struct {
 	LeaderElect bool
 	// Args are appended to the flags StartManager sets, e.g. "--max-concurrent-reconciles=4".
 	Args []string
+	// Env is appended to the environment StartManager sets, e.g. "KUBE_FEATURE_X=false".
+	Env []string
 }
 
 // Manager is a running manager binary.
@@ -71,7 +73,7 @@ func StartManager(o ManagerOptions) (*Manager, error) {
 		"--health-probe-bind-address=" + probe,
 		fmt.Sprintf("--leader-elect=%t", o.LeaderElect),
 	}, o.Args...)
-	env := []string{"KUBECONFIG=" + o.Kubeconfig, "NAIRI_API_KEY=" + o.APIKey}
+	env := append([]string{"KUBECONFIG=" + o.Kubeconfig, "NAIRI_API_KEY=" + o.APIKey}, o.Env...)
 	p, err := StartProcess(o.Name, o.LogPath, env, o.Binary, args...)
 	if err != nil {
 		return nil, err
