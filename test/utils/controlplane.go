@@ -51,7 +51,7 @@ type ControlPlaneOption func(env *envtest.Environment, dir string) (func(*Contro
 func WithAuditLog() ControlPlaneOption {
 	return func(env *envtest.Environment, dir string) (func(*ControlPlane), error) {
 		policy := filepath.Join(dir, "audit-policy.yaml")
-		if err := os.WriteFile(policy, []byte(auditPolicy), 0o600); err != nil {
+		if err := os.WriteFile(policy, []byte(serviceAccountAuditPolicy), 0o600); err != nil {
 			return nil, err
 		}
 		log := filepath.Join(dir, "audit.log")
@@ -63,7 +63,7 @@ func WithAuditLog() ControlPlaneOption {
 	}
 }
 
-const auditPolicy = `apiVersion: audit.k8s.io/v1
+const serviceAccountAuditPolicy = `apiVersion: audit.k8s.io/v1
 kind: Policy
 omitStages: [RequestReceived]
 rules:
