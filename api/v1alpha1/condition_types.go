@@ -75,3 +75,28 @@ const (
 	// EventDeleted: the vault secret was deleted with its NairiSecret.
 	EventDeleted = "Deleted"
 )
+
+// CreateIntentAnnotation marks, with an RFC 3339 UTC time, that a NairiSecret was about to
+// create its vault secret. It is written before the first POST, so a vault secret created
+// no earlier than this time (minus a clock allowance) may be one this object created and
+// whose answer was lost: only such a secret is adopted without adoption: Allow, and only
+// such a secret is deleted when the object goes before it learned the secret's id.
+const CreateIntentAnnotation = "secrets.nairi.ai/create-intent"
+
+// Reasons added with NairiVault (DESIGN.md §2.2, §3).
+const (
+	// ReasonVaultNotAllowed: the NairiSecret has no apiKeySecretRef of its own and no
+	// NairiVault lets its namespace use its vault. No call is made; Stalled until a
+	// NairiVault or the namespace's labels change.
+	ReasonVaultNotAllowed = "VaultNotAllowed"
+	// ReasonAlreadyExists: the vault already has a secret with this env key that this
+	// object did not create, and adoption is not allowed. No call is made; Stalled.
+	ReasonAlreadyExists = "AlreadyExists"
+	// ReasonVerified: Ready reason of a NairiVault whose vault was listed with its key.
+	ReasonVerified = "Verified"
+)
+
+// EventOrphaned: Warning Event of a NairiSecret whose finalizer was released without
+// deleting its vault secret, because its namespace is being deleted and no API key is
+// left to authenticate the DELETE. The vault secret named in the Event stays in the vault.
+const EventOrphaned = "Orphaned"

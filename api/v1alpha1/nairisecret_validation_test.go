@@ -251,10 +251,14 @@ spec:
 			obj := newObject()
 			obj.Name = "columns"
 			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
-			out, err := kubectl("get", "nairi", "-n", "default", "columns")
+			out, err := kubectl("get", "nsec", "-n", "default", "columns")
 			Expect(err).NotTo(HaveOccurred(), out)
 			header := strings.Fields(strings.SplitN(out, "\n", 2)[0])
 			Expect(header).To(Equal([]string{"NAME", "VAULT", "ENVKEY", "SECRETID", "READY", "REASON", "AGE"}))
+			// The category nairi lists NairiSecrets with the other kinds of the operator.
+			out, err = kubectl("get", "nairi", "-n", "default", "-o", "name")
+			Expect(err).NotTo(HaveOccurred(), out)
+			Expect(out).To(ContainSubstring("nairisecret.secrets.nairi.ai/columns"))
 			out, err = kubectl("get", "nsec", "-n", "default", "columns", "-o", "name")
 			Expect(err).NotTo(HaveOccurred(), out)
 			Expect(strings.TrimSpace(out)).To(Equal("nairisecret.secrets.nairi.ai/columns"))

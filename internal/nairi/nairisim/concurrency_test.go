@@ -156,3 +156,23 @@ func TestSeedAtBackdatesForTheSoak(t *testing.T) {
 		t.Errorf("Value = %q, %t", v, ok)
 	}
 }
+
+func TestRequestsByCountsAuthenticatedRequestsPerKey(t *testing.T) {
+	sim, a := start(t)
+	const other = "nr_other_key"
+	sim.AddAPIKey(other)
+	vault := sim.NewVault()
+	a.do("GET", "/vaults/"+vault+"/secrets", "")
+	a.do("GET", "/vaults/"+vault+"/secrets", "")
+	a.key = other
+	a.do("GET", "/vaults/"+vault+"/secrets", "")
+	a.key = "nr_unknown"
+	a.do("GET", "/vaults/"+vault+"/secrets", "")
+	if sim.RequestsBy(key) != 2 || sim.RequestsBy(other) != 1 || sim.RequestsBy("nr_unknown") != 0 {
+		t.Fatalf("RequestsBy = %d, %d, %d; want 2, 1, 0", sim.RequestsBy(key), sim.RequestsBy(other), sim.RequestsBy("nr_unknown"))
+	}
+	sim.ResetRequests()
+	if sim.RequestsBy(key) != 0 {
+		t.Fatal("ResetRequests kept the per-key counts")
+	}
+}

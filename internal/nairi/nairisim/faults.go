@@ -220,6 +220,9 @@ func (s *Server) authenticate(r *http.Request) (string, bool) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.keys[key] {
+		s.byKey[key]++
+	}
 	return key, s.keys[key]
 }
 

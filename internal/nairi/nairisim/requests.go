@@ -94,4 +94,14 @@ func (s *Server) ResetRequests() {
 	defer s.mu.Unlock()
 	s.log = nil
 	clear(s.counts)
+	clear(s.byKey)
+}
+
+// RequestsBy returns how many requests were authenticated with key since the
+// last ResetRequests, so a test can tell which of several valid keys a client
+// used without the log ever holding a key.
+func (s *Server) RequestsBy(key string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.byKey[key]
 }

@@ -66,6 +66,7 @@ type Server struct {
 	faults       []*Fault
 	log          []Request
 	counts       map[[2]string]int // method, route → requests, exact even once the log is trimmed
+	byKey        map[string]int    // API key → authenticated requests
 	observer     func(Request)
 	srv          *http.Server
 }
@@ -132,6 +133,7 @@ func New(opts ...Option) *Server {
 		vaults:   map[string]*vault{},
 		limiters: map[string]*rate.Limiter{},
 		counts:   map[[2]string]int{},
+		byKey:    map[string]int{},
 	}
 	for _, opt := range opts {
 		opt(s)
