@@ -81,6 +81,7 @@ type options struct {
 	operatorNamespace  string
 	listCacheTTL       time.Duration
 	watchLabelSelector string
+	requireVaultGrant  bool
 	zap                zap.Options
 
 	allowInsecureHTTP bool
@@ -123,6 +124,9 @@ func parseFlags() *options {
 		"Label selector of the NairiSecrets this deployment handles, to split a cluster between several "+
 			"deployments (Flux convention: 'sharding.fluxcd.io/key=shard1' on a shard, "+
 			"'!sharding.fluxcd.io/key' on the main one); empty handles all.")
+	flag.BoolVar(&o.requireVaultGrant, "require-vault-grant", true,
+		"A NairiSecret without its own spec.apiKeySecretRef may use the operator's API key only when a NairiVault "+
+			"allows its namespace. false restores the single-tenant behaviour: the operator's key serves every namespace.")
 	o.zap.BindFlags(flag.CommandLine)
 	flag.Parse()
 	return o
@@ -197,6 +201,7 @@ func run(o *options) error {
 		AllowInsecureHTTP:       o.allowInsecureHTTP,
 		APIMetrics:              apiMetrics,
 		ObjectMetrics:           objectMetrics,
+		RequireVaultGrant:       o.requireVaultGrant,
 	}); err != nil {
 		return fmt.Errorf("set up the NairiSecret controller: %w", err)
 	}
@@ -210,7 +215,8 @@ func run(o *options) error {
 	}
 	setupLog.Info("starting manager", "version", version, "apiURL", o.apiURL,
 		"operatorNamespace", o.operatorNamespace, "watchNamespaces", o.watchNamespaces,
-		"watchLabelSelector", o.watchLabelSelector)
+		"watchLabelSelector", o.watchLabelSelector,
+		"requireVaultGrant", o.requireVaultGrant)
 	return mgr.Start(ctrl.SetupSignalHandler())
 }
 

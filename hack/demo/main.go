@@ -140,6 +140,9 @@ func (d *demo) run(ctx context.Context) error {
 	}
 	detail("ready (probes on %s)", d.manager.ProbeAddr)
 
+	if err := d.showGrant(); err != nil {
+		return err
+	}
 	if err := d.showSync(ctx); err != nil {
 		return err
 	}
@@ -186,6 +189,32 @@ func (d *demo) managerBinary(ctx context.Context) (string, error) {
 	step("building the manager (go build ./cmd/main.go)")
 	err := withHeartbeat(ctx, "building the manager", func() error { return utils.GoBuild(bin, "./cmd/main.go") })
 	return bin, err
+}
+
+// showGrant applies the sample NairiVault, letting the demo namespace use the demo vault
+// with the operator's key (without it the NairiSecret would be VaultNotAllowed), and
+// shows it verified.
+func (d *demo) showGrant() error {
+	grant, err := utils.VaultSample(demoVault, demoNamespace)
+	if err != nil {
+		return err
+	}
+	step("kubectl apply -f %s   (a cluster admin grants vault %s to namespace %s)",
+		utils.VaultSampleFile, demoVault, demoNamespace)
+	out, err := d.kubectl.Apply("", grant)
+	if err != nil {
+		return err
+	}
+	indent(out)
+	if _, err := d.kubectl.Run("wait", "--for=condition=Ready", "nvault/shop-prod", "--timeout=2m"); err != nil {
+		return fmt.Errorf("%w\nmanager log %s ends with:\n%s", err, d.manager.LogPath, d.manager.Tail(20))
+	}
+	step("kubectl get nvault")
+	if out, err = d.kubectl.Run("get", "nvault"); err != nil {
+		return err
+	}
+	indent(out)
+	return nil
 }
 
 // showSync applies the sample and shows the result on the Kubernetes side and in the vault.

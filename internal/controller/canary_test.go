@@ -72,7 +72,7 @@ func gatherMetrics() string {
 
 var _ = Describe("Secrets never leak", func() {
 	It("keeps a random value and API key out of logs, Events, status and metrics", func() {
-		ns, vault := newNamespace(), sim.NewVault()
+		ns, vault := newNamespace(), grantedVault()
 		value, rotated, key := canary("value-"), canary("rotated-"), canary("nr_")
 		sim.AddAPIKey(key)
 		source := createSecret(ns, "source", "value", value)
@@ -148,7 +148,7 @@ var _ = Describe("Secrets never leak", func() {
 
 var _ = Describe("Metrics", func() {
 	It("counts API requests by route template and objects by Ready reason", func() {
-		ns, vault := newNamespace(), sim.NewVault()
+		ns, vault := newNamespace(), grantedVault()
 		createSecret(ns, "source", "value", "v")
 		obj := newNairiSecret(ns, "db", vault, "METRICS")
 		Expect(k8sClient.Create(ctx, obj)).To(Succeed())

@@ -54,16 +54,31 @@ type cachedClient struct {
 }
 
 // vaultAPI is a client together with an id of its key that is safe to keep and compare
-// (a hash, never the key).
+// (a hash, never the key), and the grant under which it is used.
 type vaultAPI struct {
 	VaultClient
 	keyID string
+	grant grant
 }
 
-// ClientFor returns the client for obj's API key: spec.apiKeySecretRef's, else the
-// operator's. A missing or unusable key is reported as Unauthorized with what is missing.
+// ClientFor returns the client for obj's own API key (spec.apiKeySecretRef), else the
+// operator's, as when no NairiVault is involved.
 func (c *Credentials) ClientFor(ctx context.Context, obj *secretsv1alpha1.NairiSecret) (vaultAPI, *failure) {
-	key, f := c.apiKey(ctx, obj)
+	g, _ := resolveGrant(obj, nil, nil, false, "")
+	return c.ClientForGrant(ctx, g)
+}
+
+// ClientForGrant returns the client for the key a grant resolved to (DESIGN.md §2.2),
+// carrying the grant. A missing or unusable key is reported as Unauthorized with what is
+// missing.
+func (c *Credentials) ClientForGrant(ctx context.Context, g grant) (vaultAPI, *failure) {
+	api, f := c.clientForKey(ctx, g.key)
+	api.grant = g
+	return api, f
+}
+
+func (c *Credentials) clientForKey(ctx context.Context, src keySource) (vaultAPI, *failure) {
+	key, f := c.apiKey(ctx, src)
 	if f != nil {
 		return vaultAPI{}, f
 	}
@@ -73,20 +88,20 @@ func (c *Credentials) ClientFor(ctx context.Context, obj *secretsv1alpha1.NairiS
 	defer c.mu.Unlock()
 	if cl, ok := c.clients[id]; ok {
 		cl.lastUsed = time.Now()
-		return vaultAPI{cl.VaultClient, id}, nil
+		return vaultAPI{VaultClient: cl.VaultClient, keyID: id}, nil
 	}
 	cl, err := c.NewClient(key)
 	if err != nil {
 		// The client's errors never contain the key (internal/nairi checks that).
 		return vaultAPI{}, &failure{reason: secretsv1alpha1.ReasonUnauthorized, retryAfter: jitter(slowRetry),
-			message: fmt.Sprintf("The Nairi API key cannot be used: %v. %s", err, keyHint(obj))}
+			message: fmt.Sprintf("The Nairi API key cannot be used: %v. %s", err, src.hint())}
 	}
 	if c.clients == nil {
 		c.clients = map[string]*cachedClient{}
 	}
 	c.evictLocked()
 	c.clients[id] = &cachedClient{VaultClient: cl, lastUsed: time.Now()}
-	return vaultAPI{cl, id}, nil
+	return vaultAPI{VaultClient: cl, keyID: id}, nil
 }
 
 // evictLocked makes room by dropping the least recently used clients: keys rotated away
@@ -103,10 +118,10 @@ func (c *Credentials) evictLocked() {
 	}
 }
 
-func (c *Credentials) apiKey(ctx context.Context, obj *secretsv1alpha1.NairiSecret) (string, *failure) {
-	if ref := obj.Spec.APIKeySecretRef; ref != nil {
-		data, f := readSecretKey(ctx, c.Reader, obj.Namespace, *ref, secretsv1alpha1.ReasonUnauthorized,
-			secretsv1alpha1.ReasonUnauthorized, "the API key Secret (spec.apiKeySecretRef)")
+func (c *Credentials) apiKey(ctx context.Context, src keySource) (string, *failure) {
+	if ref := src.ref; ref != nil {
+		data, f := readSecretKey(ctx, c.Reader, src.namespace, *ref, secretsv1alpha1.ReasonUnauthorized,
+			secretsv1alpha1.ReasonUnauthorized, src.what)
 		if f != nil {
 			if f.err == nil {
 				f.retryAfter = jitter(slowRetry)
@@ -117,12 +132,12 @@ func (c *Credentials) apiKey(ctx context.Context, obj *secretsv1alpha1.NairiSecr
 			return key, nil
 		}
 		return "", &failure{reason: secretsv1alpha1.ReasonUnauthorized, retryAfter: jitter(slowRetry), message: fmt.Sprintf(
-			"Key %q of the API key Secret %s/%s is empty. Put an nr_ API key in it.", ref.Key, obj.Namespace, ref.Name)}
+			"Key %q of the API key Secret %s/%s is empty. Put an nr_ API key in it.", ref.Key, src.namespace, ref.Name)}
 	}
 	key, err := c.OperatorKey()
 	if err != nil {
 		return "", &failure{reason: secretsv1alpha1.ReasonUnauthorized, retryAfter: jitter(slowRetry),
-			message: fmt.Sprintf("Could not read the operator's API key: %v. %s", err, keyHint(obj))}
+			message: fmt.Sprintf("Could not read the operator's API key: %v. %s", err, src.hint())}
 	}
 	if key == "" {
 		return "", &failure{reason: secretsv1alpha1.ReasonUnauthorized, retryAfter: jitter(slowRetry),
@@ -133,9 +148,15 @@ func (c *Credentials) apiKey(ctx context.Context, obj *secretsv1alpha1.NairiSecr
 }
 
 func keyHint(obj *secretsv1alpha1.NairiSecret) string {
-	if obj.Spec.APIKeySecretRef != nil {
+	g, _ := resolveGrant(obj, nil, nil, false, "")
+	return g.key.hint()
+}
+
+// hint says which key to fix, and when the operator retries.
+func (src keySource) hint() string {
+	if src.ref != nil {
 		return fmt.Sprintf("Fix the key in Secret %s/%s; the operator retries as soon as it changes.",
-			obj.Namespace, obj.Spec.APIKeySecretRef.Name)
+			src.namespace, src.ref.Name)
 	}
 	return "Fix the operator's key (NAIRI_API_KEY or --nairi-api-key-file); retrying every 5 minutes."
 }

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -118,20 +119,26 @@ func stalledOf(obj *secretsv1alpha1.NairiSecret) *metav1.Condition {
 	return meta.FindStatusCondition(obj.Status.Conditions, secretsv1alpha1.ConditionStalled)
 }
 
-// calls returns the requests the simulator received for one vault, as "METHOD route".
+// calls returns the requests the simulator received for one vault, as "METHOD route",
+// after those that verified its NairiVault (see grantedVault).
 func calls(vault string) []string {
-	var out []string
-	for _, r := range sim.Requests() {
-		if r.VaultID == vault {
-			out = append(out, r.Method+" "+r.Route)
-		}
+	reqs := requestsOf(vault)
+	out := make([]string, 0, len(reqs))
+	for _, r := range reqs {
+		out = append(out, r.Method+" "+r.Route)
 	}
 	return out
 }
 
+// requestsOf returns the requests of one vault after its NairiVault's verification.
 func requestsOf(vault string) []nairisim.Request {
-	return slices.DeleteFunc(sim.Requests(), func(r nairisim.Request) bool { return r.VaultID != vault })
+	reqs := slices.DeleteFunc(sim.Requests(), func(r nairisim.Request) bool { return r.VaultID != vault })
+	return reqs[min(verificationCalls[vault], len(reqs)):]
 }
+
+// verificationCalls counts, per vault, the requests made to verify its NairiVault, which
+// calls and requestsOf leave out so specs count the NairiSecrets' requests alone.
+var verificationCalls = map[string]int{}
 
 const (
 	post  = http.MethodPost + " " + nairi.RouteSecrets
@@ -181,6 +188,47 @@ func vaultValue(obj *secretsv1alpha1.NairiSecret) string {
 	v, ok := sim.Value(obj.Spec.VaultID, get(obj).Status.SecretID)
 	Expect(ok).To(BeTrue(), "the vault has no secret %s", get(obj).Status.SecretID)
 	return v
+}
+
+// grantedVault adds a vault to the simulator and a NairiVault that lets every namespace
+// use it with the operator's key: what the specs that are not about grants need since
+// --require-vault-grant defaults to true.
+func grantedVault() string {
+	vault := sim.NewVault()
+	nv := grantVault(vault, func(v *secretsv1alpha1.NairiVault) { v.Spec.NamespaceSelector = &secretsv1alpha1.NamespaceSelector{} })
+	eventuallyVerified(nv)
+	// The NairiVault is verified with exactly one List; the specs count what follows.
+	Expect(calls(vault)).To(Equal([]string{list}))
+	verificationCalls[vault] = 1
+	return vault
+}
+
+// eventuallyVerified waits for a NairiVault to be Ready=True Verified.
+func eventuallyVerified(v *secretsv1alpha1.NairiVault) {
+	Eventually(func(g Gomega) {
+		c := vaultReadyOf(v)
+		g.Expect(c).NotTo(BeNil())
+		g.Expect(c.Reason).To(Equal(secretsv1alpha1.ReasonVerified), "message: %s", c.Message)
+		g.Expect(c.Status).To(Equal(metav1.ConditionTrue))
+	}, timeout, 100*time.Millisecond).Should(Succeed())
+}
+
+// grantVault creates a NairiVault for vault, shaped by mutate, and returns it.
+func grantVault(vault string, mutate func(*secretsv1alpha1.NairiVault)) *secretsv1alpha1.NairiVault {
+	v := &secretsv1alpha1.NairiVault{
+		ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("grant-%d-%s", GinkgoParallelProcess(), strings.ToLower(vault[4:]))},
+		Spec:       secretsv1alpha1.NairiVaultSpec{VaultID: vault},
+	}
+	mutate(v)
+	Expect(k8sClient.Create(ctx, v)).To(Succeed())
+	return v
+}
+
+// vaultReadyOf returns a NairiVault's Ready condition, nil when it has none yet.
+func vaultReadyOf(v *secretsv1alpha1.NairiVault) *metav1.Condition {
+	latest := &secretsv1alpha1.NairiVault{}
+	Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(v), latest)).To(Succeed())
+	return meta.FindStatusCondition(latest.Status.Conditions, secretsv1alpha1.ConditionReady)
 }
 
 var _ = GinkgoWriter

@@ -19,6 +19,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -38,6 +39,8 @@ const (
 	indexAPIKeyRef = "spec.apiKeySecretRef.name"
 	// indexVaultKey maps "vaultID/envKey" to the NairiSecrets that claim that vault secret.
 	indexVaultKey = "spec.vaultID/envKey"
+	// indexVaultID maps a vault id to the NairiSecrets, and to the NairiVaults, of that vault.
+	indexVaultID = "spec.vaultID"
 )
 
 func vaultKey(obj *secretsv1alpha1.NairiSecret) string {
@@ -54,6 +57,7 @@ func registerIndexes(ctx context.Context, indexer client.FieldIndexer) error {
 			return []string{o.Spec.APIKeySecretRef.Name}
 		},
 		indexVaultKey: func(o *secretsv1alpha1.NairiSecret) []string { return []string{vaultKey(o)} },
+		indexVaultID:  func(o *secretsv1alpha1.NairiSecret) []string { return []string{o.Spec.VaultID} },
 	}
 	for field, extract := range indexes {
 		err := indexer.IndexField(ctx, &secretsv1alpha1.NairiSecret{}, field, func(o client.Object) []string {
@@ -62,6 +66,12 @@ func registerIndexes(ctx context.Context, indexer client.FieldIndexer) error {
 		if err != nil {
 			return fmt.Errorf("index NairiSecrets by %s: %w", field, err)
 		}
+	}
+	err := indexer.IndexField(ctx, &secretsv1alpha1.NairiVault{}, indexVaultID, func(o client.Object) []string {
+		return []string{o.(*secretsv1alpha1.NairiVault).Spec.VaultID}
+	})
+	if err != nil {
+		return fmt.Errorf("index NairiVaults by %s: %w", indexVaultID, err)
 	}
 	return nil
 }
@@ -84,11 +94,64 @@ func (r *NairiSecretReconciler) secretUsers(ctx context.Context, secret client.O
 			}
 		}
 	}
+	if secret.GetNamespace() == r.OperatorNamespace {
+		requests = append(requests, r.vaultKeyUsers(ctx, secret.GetName())...)
+	}
 	return requests
 }
 
-// conflictPeers maps a deleted NairiSecret to the others claiming the same vault
-// secret, so the next in line takes over.
+// vaultKeyUsers maps a Secret of the operator's namespace to the NairiSecrets of the
+// NairiVaults taking their API key from it, so a fixed key retries at once.
+func (r *NairiSecretReconciler) vaultKeyUsers(ctx context.Context, name string) []reconcile.Request {
+	vaults := &secretsv1alpha1.NairiVaultList{}
+	if err := r.List(ctx, vaults); err != nil {
+		logf.FromContext(ctx).Error(err, "list NairiVaults for a key Secret")
+		return nil
+	}
+	var requests []reconcile.Request
+	for i := range vaults.Items {
+		if ref := vaults.Items[i].Spec.APIKeySecretRef; ref != nil && ref.Name == name {
+			requests = append(requests, r.vaultUsers(ctx, &vaults.Items[i])...)
+		}
+	}
+	return requests
+}
+
+// vaultUsers maps a NairiVault to the NairiSecrets of its vault that depend on a grant
+// (those without a key of their own), so creating, changing or deleting it re-evaluates
+// exactly them.
+func (r *NairiSecretReconciler) vaultUsers(ctx context.Context, o client.Object) []reconcile.Request {
+	vault, ok := o.(*secretsv1alpha1.NairiVault)
+	if !ok {
+		return nil
+	}
+	return r.grantDependents(ctx, client.MatchingFields{indexVaultID: vault.Spec.VaultID})
+}
+
+// namespaceUsers maps a Namespace whose labels changed to its NairiSecrets that depend on
+// a grant: a namespaceSelector may now match it, or no longer.
+func (r *NairiSecretReconciler) namespaceUsers(ctx context.Context, ns client.Object) []reconcile.Request {
+	return r.grantDependents(ctx, client.InNamespace(ns.GetName()))
+}
+
+func (r *NairiSecretReconciler) grantDependents(ctx context.Context, opts ...client.ListOption) []reconcile.Request {
+	list := &secretsv1alpha1.NairiSecretList{}
+	if err := r.List(ctx, list, opts...); err != nil {
+		logf.FromContext(ctx).Error(err, "list NairiSecrets that depend on a NairiVault")
+		return nil
+	}
+	var requests []reconcile.Request
+	for i := range list.Items {
+		if list.Items[i].Spec.APIKeySecretRef == nil {
+			requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+		}
+	}
+	return requests
+}
+
+// conflictPeers maps a created or deleted NairiSecret to the others claiming the same
+// vault secret: a new, older claimant makes an owner a loser at once (it forgets its
+// digest, so it writes when it takes over); a deleted one lets the next in line take over.
 func (r *NairiSecretReconciler) conflictPeers(ctx context.Context, o client.Object) []reconcile.Request {
 	obj, ok := o.(*secretsv1alpha1.NairiSecret)
 	if !ok {
@@ -108,12 +171,48 @@ func (r *NairiSecretReconciler) conflictPeers(ctx context.Context, o client.Obje
 	return requests
 }
 
+func onCreateOrDelete() predicate.Predicate {
+	return predicate.Funcs{
+		CreateFunc:  func(event.CreateEvent) bool { return true },
+		UpdateFunc:  func(event.UpdateEvent) bool { return false },
+		GenericFunc: func(event.GenericEvent) bool { return false },
+		DeleteFunc:  func(event.DeleteEvent) bool { return true },
+	}
+}
+
 func onDeleteOnly() predicate.Predicate {
 	return predicate.Funcs{
 		CreateFunc:  func(event.CreateEvent) bool { return false },
 		UpdateFunc:  func(event.UpdateEvent) bool { return false },
 		GenericFunc: func(event.GenericEvent) bool { return false },
 		DeleteFunc:  func(event.DeleteEvent) bool { return true },
+	}
+}
+
+// userAnnotationChanged passes annotation changes other than the create-intent mark: a
+// user annotates an object to make it retry now, while the operator's own mark must not
+// start a second attempt of a create whose answer was definitive (Rejected, AlreadyExists).
+func userAnnotationChanged() predicate.Predicate {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			without := func(a map[string]string) map[string]string {
+				a = maps.Clone(a)
+				delete(a, secretsv1alpha1.CreateIntentAnnotation)
+				return a
+			}
+			return !maps.Equal(without(e.ObjectOld.GetAnnotations()), without(e.ObjectNew.GetAnnotations()))
+		},
+	}
+}
+
+// labelsChangedOnly passes label changes of an object, nothing else: a namespace's labels
+// are all a grant looks at.
+func labelsChangedOnly() predicate.Predicate {
+	return predicate.Funcs{
+		CreateFunc:  func(event.CreateEvent) bool { return false },
+		UpdateFunc:  func(e event.UpdateEvent) bool { return !maps.Equal(e.ObjectOld.GetLabels(), e.ObjectNew.GetLabels()) },
+		GenericFunc: func(event.GenericEvent) bool { return false },
+		DeleteFunc:  func(event.DeleteEvent) bool { return false },
 	}
 }
 
@@ -130,14 +229,21 @@ func (r *NairiSecretReconciler) checkConflict(ctx context.Context, obj *secretsv
 		return nil
 	}
 	// A loser may have synced before the owner showed up (created in the same second, or
-	// in a namespace watched only later). The owner now has the vault secret and may
-	// delete it; keeping its id and digest would let this object claim Synced later
-	// without writing anything.
-	obj.Status.SecretID, obj.Status.SyncedDigest, obj.Status.RemoteUpdatedAt = "", "", ""
-	obj.Status.LastSyncedTime, obj.Status.SyncedFrom = nil, nil
+	// in a namespace watched only later). It forgets what it wrote, so that when it takes
+	// over it writes its own value at once instead of claiming Synced with zero calls; it
+	// keeps its secretID, by which the owner recognises the vault secret the loser created
+	// (DESIGN.md §4 step 6 (d)) and which it PATCHes (or finds gone) when it takes over.
+	obj.Status.SyncedDigest = ""
+	// The other object's namespace is not named unless it is this one: a tenant learns
+	// nothing about other namespaces from a conflict.
+	other := "Another NairiSecret, which is older,"
+	if owner.Namespace == obj.Namespace {
+		other = fmt.Sprintf("NairiSecret %s, which is older,", owner.Name)
+	}
 	return &failure{reason: secretsv1alpha1.ReasonConflict, stalled: true,
-		message: fmt.Sprintf("NairiSecret %s/%s, which is older, already syncs %s in vault %s. Delete one of the two; "+
-			"this one takes over when the other is gone.", owner.Namespace, owner.Name, obj.Spec.EnvKey, obj.Spec.VaultID)}
+		message: fmt.Sprintf("%s already syncs %s in vault %s, so this one makes no calls. Delete one of the two "+
+			"(or use another envKey); this one takes over, and writes its own value, when the other is gone.",
+			other, obj.Spec.EnvKey, obj.Spec.VaultID)}
 }
 
 // claimOwner returns the oldest NairiSecret claiming obj's vault secret.

@@ -51,6 +51,9 @@ const (
 // is left behind.
 type ObjectMetrics struct {
 	condition, lastSynced, byReason *prometheus.Desc
+	// orphaned is nairi_secrets_orphaned_total: vault secrets left behind because their
+	// namespace was deleted with the API key needed to delete them.
+	orphaned prometheus.Counter
 
 	mu      sync.Mutex
 	objects map[objectKey]objectState
@@ -79,6 +82,16 @@ func NewObjectMetrics() *ObjectMetrics {
 		byReason: prometheus.NewDesc("nairi_secrets_objects",
 			"NairiSecrets by the reason of their Ready condition.", []string{"reason"}, nil),
 		objects: map[objectKey]objectState{},
+		orphaned: prometheus.NewCounter(prometheus.CounterOpts{Name: "nairi_secrets_orphaned_total",
+			Help: "Vault secrets left in Nairi because their NairiSecret's namespace was deleted together with " +
+				"the API key needed to delete them."}),
+	}
+}
+
+// Orphaned counts a vault secret left behind by a namespace deletion.
+func (m *ObjectMetrics) Orphaned() {
+	if m != nil {
+		m.orphaned.Inc()
 	}
 }
 
@@ -153,6 +166,7 @@ func (m *ObjectMetrics) Describe(ch chan<- *prometheus.Desc) {
 	ch <- m.condition
 	ch <- m.lastSynced
 	ch <- m.byReason
+	m.orphaned.Describe(ch)
 }
 
 // Collect implements prometheus.Collector: it derives every series at scrape time, so
@@ -178,4 +192,5 @@ func (m *ObjectMetrics) Collect(ch chan<- prometheus.Metric) {
 	for reason, n := range counts {
 		ch <- prometheus.MustNewConstMetric(m.byReason, prometheus.GaugeValue, float64(n), reason)
 	}
+	m.orphaned.Collect(ch)
 }

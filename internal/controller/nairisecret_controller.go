@@ -25,6 +25,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -72,6 +73,11 @@ type NairiSecretReconciler struct {
 	// SecretMetadata reads Secrets' metadata from the watch cache (the manager's cache), to
 	// tell without a request whether a synced object's Secrets changed; nil reads nothing.
 	SecretMetadata client.Reader
+	// RequireVaultGrant: a NairiSecret without its own API key needs a NairiVault allowing
+	// its namespace (--require-vault-grant, DESIGN.md §2.2).
+	RequireVaultGrant bool
+	// OperatorNamespace holds the API-key Secrets NairiVaults name.
+	OperatorNamespace string
 	// Now returns the current time; tests may replace it.
 	Now func() time.Time
 
@@ -83,7 +89,21 @@ type NairiSecretReconciler struct {
 	// reconcile working from a cache that has not yet seen that write re-reads the
 	// object instead of pushing again.
 	written sync.Map // types.NamespacedName -> statusMark
+	// lastKeys remembers, per object, the client of the API key this process last used
+	// for it, so its vault secret can still be deleted once that key's Secret is gone
+	// (deleted with the namespace) or its NairiVault withdrawn.
+	lastKeys sync.Map // types.NamespacedName -> usedKey
 }
+
+// usedKey is the client an object last used; uid tells objects of the same name apart.
+type usedKey struct {
+	uid types.UID
+	api vaultAPI
+}
+
+// statusPatchTimeout bounds the deferred status patch, which runs even when the reconcile's
+// context was cancelled (shutdown): losing the record of a POST costs an adoption later.
+const statusPatchTimeout = 10 * time.Second
 
 // cacheSecretsInFull is true only in builds with the fullsecretcache tag, which exist to
 // measure what the metadata-only Secret watch saves (make bench); never in a release.
@@ -93,17 +113,25 @@ var cacheSecretsInFull = false
 type statusMark struct {
 	uid                             types.UID
 	secretID, digest, remoteUpdated string
+	// reason is the Ready reason: AlreadyExists is a verdict the next create must see.
+	reason string
 }
 
 func markOf(obj *secretsv1alpha1.NairiSecret) statusMark {
-	return statusMark{uid: obj.UID, secretID: obj.Status.SecretID, digest: obj.Status.SyncedDigest,
+	m := statusMark{uid: obj.UID, secretID: obj.Status.SecretID, digest: obj.Status.SyncedDigest,
 		remoteUpdated: obj.Status.RemoteUpdatedAt}
+	if c := meta.FindStatusCondition(obj.Status.Conditions, secretsv1alpha1.ConditionReady); c != nil {
+		m.reason = c.Reason
+	}
+	return m
 }
 
 // +kubebuilder:rbac:groups=secrets.nairi.ai,resources=nairisecrets,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=secrets.nairi.ai,resources=nairisecrets/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=secrets.nairi.ai,resources=nairisecrets/finalizers,verbs=update
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
+// +kubebuilder:rbac:groups=secrets.nairi.ai,resources=nairivaults,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile runs the sync algorithm of DESIGN.md §4 for one NairiSecret. The status is
@@ -117,6 +145,7 @@ func (r *NairiSecretReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		r.Metrics.Forget(req.NamespacedName)
 		r.written.Delete(req.NamespacedName)
 		r.schedule().forget(req.NamespacedName)
+		r.lastKeys.Delete(req.NamespacedName)
 		return ctrl.Result{}, nil
 	}
 	base := obj.DeepCopy()
@@ -136,6 +165,10 @@ func (r *NairiSecretReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	if obj.Spec.Suspend {
 		return r.fail(ctx, obj, suspended())
 	}
+	g, f := r.grantFor(ctx, obj)
+	if f != nil {
+		return r.fail(ctx, obj, f)
+	}
 	if f := r.checkConflict(ctx, obj); f != nil {
 		return r.fail(ctx, obj, f)
 	}
@@ -154,10 +187,11 @@ func (r *NairiSecretReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	if f != nil {
 		return r.fail(ctx, obj, f)
 	}
-	api, f := r.Credentials.ClientFor(ctx, obj)
+	api, f := r.Credentials.ClientForGrant(ctx, g)
 	if f != nil {
 		return r.fail(ctx, obj, f)
 	}
+	r.lastKeys.Store(req.NamespacedName, usedKey{uid: obj.UID, api: api})
 	digest, err := r.Digests.Digest(ctx, obj, value)
 	if err != nil {
 		return r.fail(ctx, obj, &failure{reason: secretsv1alpha1.ReasonAPIUnavailable, err: err,
@@ -165,7 +199,7 @@ func (r *NairiSecretReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 				"create Secrets in its own namespace; retrying with backoff.", err)})
 	}
 	if f := r.sync(ctx, obj, api, value, digest); f != nil {
-		return r.fail(ctx, obj, f)
+		return r.fail(ctx, obj, g.explain(obj, f))
 	}
 	obj.Status.SyncedFrom = &versions
 	return r.synced(obj), nil
@@ -190,9 +224,6 @@ func (r *NairiSecretReconciler) fetch(ctx context.Context, key types.NamespacedN
 	return obj, nil
 }
 
-// statusWriteTimeout bounds the status write, which runs on a context of its own.
-const statusWriteTimeout = 10 * time.Second
-
 // patchStatus writes the status if it changed, as a merge patch of the status alone.
 // syncedFrom alone changing is not worth a write (a label change on a Secret must cost
 // nothing): it rides along with the next write, or is written once when it was missing
@@ -213,7 +244,7 @@ func (r *NairiSecretReconciler) patchStatus(ctx context.Context, base, obj *secr
 			return nil
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), statusWriteTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), statusPatchTimeout)
 	defer cancel()
 	if err := r.Status().Patch(ctx, obj, client.MergeFrom(base)); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -225,12 +256,15 @@ func (r *NairiSecretReconciler) patchStatus(ctx context.Context, base, obj *secr
 	return nil
 }
 
-// reconcileFinalizer keeps the finalizer exactly when the vault secret must be deleted
-// with the object. It is added before the first POST, so no vault secret is ever
-// created without it; switching to Retain removes it.
+// reconcileFinalizer keeps the finalizer when the vault secret must be deleted with the
+// object. It is first added with the create-intent mark, in the patch that precedes the
+// first POST (markIntent), so no vault secret is ever created without it; here it is
+// added back when the policy switches to Delete after a write, and removed for Retain.
 func (r *NairiSecretReconciler) reconcileFinalizer(ctx context.Context, obj *secretsv1alpha1.NairiSecret) error {
+	_, marked := createIntent(obj)
 	want := obj.Spec.DeletionPolicy != secretsv1alpha1.DeletionPolicyRetain
-	if want == controllerutil.ContainsFinalizer(obj, secretsv1alpha1.Finalizer) {
+	has := controllerutil.ContainsFinalizer(obj, secretsv1alpha1.Finalizer)
+	if want == has || (want && obj.Status.SecretID == "" && !marked) {
 		return nil
 	}
 	before := obj.DeepCopy()
@@ -268,9 +302,16 @@ func (r *NairiSecretReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	return b.
 		For(&secretsv1alpha1.NairiSecret{}, builder.WithPredicates(
-			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+			predicate.Or(predicate.GenerationChangedPredicate{}, userAnnotationChanged()))).
 		Watches(&secretsv1alpha1.NairiSecret{}, handler.EnqueueRequestsFromMapFunc(r.conflictPeers),
-			builder.WithPredicates(onDeleteOnly())).
+			builder.WithPredicates(onCreateOrDelete())).
+		// Grants (DESIGN.md §2.2): a NairiVault created, changed or deleted re-evaluates the
+		// NairiSecrets of its vault; a namespace relabelled, those of the namespace. Status
+		// writes of NairiVaults and other namespace changes wake nothing.
+		Watches(&secretsv1alpha1.NairiVault{}, handler.EnqueueRequestsFromMapFunc(r.vaultUsers),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		WatchesMetadata(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.namespaceUsers),
+			builder.WithPredicates(labelsChangedOnly())).
 		WithOptions(controller.Options{
 			MaxConcurrentReconciles: concurrency,
 			RateLimiter:             newBackoff(time.Second, 5*time.Minute),
@@ -303,6 +344,9 @@ type Options struct {
 	// APIMetrics and ObjectMetrics, when set, are fed by the clients and the reconciler.
 	APIMetrics    *nairi.Metrics
 	ObjectMetrics *ObjectMetrics
+	// RequireVaultGrant is --require-vault-grant: NairiSecrets on the operator's key need
+	// a NairiVault allowing their namespace.
+	RequireVaultGrant bool
 }
 
 // Setup builds the reconciler with its collaborators and registers it with mgr. The
@@ -329,6 +373,8 @@ func Setup(mgr ctrl.Manager, o Options) (*NairiSecretReconciler, error) {
 		Lists:                   &ListCache{TTL: o.ListCacheTTL},
 		Metrics:                 o.ObjectMetrics,
 		MaxConcurrentReconciles: o.MaxConcurrentReconciles,
+		RequireVaultGrant:       o.RequireVaultGrant,
+		OperatorNamespace:       o.OperatorNamespace,
 	}
 	// The digest key is made at start (on the leader), so a missing permission shows in the
 	// log at once; a failure here is retried by the reconciles that need the key.
@@ -342,5 +388,13 @@ func Setup(mgr ctrl.Manager, o Options) (*NairiSecretReconciler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("add digest key loader: %w", err)
 	}
-	return r, r.SetupWithManager(mgr)
+	if err := r.SetupWithManager(mgr); err != nil {
+		return nil, err
+	}
+	vaults := &NairiVaultReconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("nairi-secrets-operator"),
+		Credentials: r.Credentials, OperatorNamespace: o.OperatorNamespace}
+	if err := vaults.SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("set up the NairiVault controller: %w", err)
+	}
+	return r, nil
 }

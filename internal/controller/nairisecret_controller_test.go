@@ -42,7 +42,7 @@ var _ = Describe("Syncing a NairiSecret", func() {
 	)
 
 	BeforeEach(func() {
-		ns, vault = newNamespace(), sim.NewVault()
+		ns, vault = newNamespace(), grantedVault()
 		source = createSecret(ns, "source", "value", "postgresql://v1")
 		obj = newNairiSecret(ns, "db", vault, "DATABASE_URL")
 	})
@@ -126,7 +126,7 @@ var _ = Describe("Syncing a NairiSecret", func() {
 	It("gives two objects holding one value unrelated digests", func() {
 		other := newNamespace()
 		createSecret(other, "source", "value", "postgresql://v1")
-		twin := newNairiSecret(other, "db", sim.NewVault(), "DATABASE_URL")
+		twin := newNairiSecret(other, "db", grantedVault(), "DATABASE_URL")
 		Expect(k8sClient.Create(ctx, obj)).To(Succeed())
 		Expect(k8sClient.Create(ctx, twin)).To(Succeed())
 		first, second := eventuallySynced(obj), eventuallySynced(twin)
@@ -146,18 +146,6 @@ var _ = Describe("Syncing a NairiSecret", func() {
 		noMoreCalls(vault)
 		Expect(calls(vault)).To(Equal([]string{post, patch}), "exactly one PATCH to record the new digest")
 		Expect(logs.String()).To(MatchRegexp(`will push their value once.*"count":[1-9]`))
-	})
-
-	It("adopts a vault secret that already has the env key, without a duplicate", func() {
-		seeded := sim.Seed(vault, "DATABASE_URL", "stale", nil)
-		Expect(k8sClient.Create(ctx, obj)).To(Succeed())
-		got := eventuallySynced(obj)
-
-		Expect(got.Status.SecretID).To(Equal(seeded.ID))
-		Expect(calls(vault)).To(Equal([]string{post, list, patch}))
-		Expect(sim.Secrets(vault)).To(HaveLen(1))
-		Expect(vaultValue(obj)).To(Equal("postgresql://v1"))
-		Eventually(func() []string { return eventsOf(obj) }, timeout).Should(ContainElement("Normal Adopted"))
 	})
 
 	It("keeps one vault secret when the POST's answer is lost and the manager restarts", func() {

@@ -17,7 +17,6 @@ limitations under the License.
 package controller_test
 
 import (
-	"fmt"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -41,7 +40,7 @@ var _ = Describe("Ready reasons", func() {
 	)
 
 	BeforeEach(func() {
-		ns, vault = newNamespace(), sim.NewVault()
+		ns, vault = newNamespace(), grantedVault()
 		obj = newNairiSecret(ns, "db", vault, "DATABASE_URL")
 	})
 
@@ -101,6 +100,7 @@ var _ = Describe("Ready reasons", func() {
 			return row{setup: func() {
 				vault = "vlt_01KQ27AQH800XQTQPJZ0DH14SJ"
 				obj.Spec.VaultID = vault
+				grantVault(vault, func(v *secretsv1alpha1.NairiVault) { v.Spec.Namespaces = []string{ns} })
 				createSecret(ns, "source", "value", "v")
 			}, reason: secretsv1alpha1.ReasonVaultNotFound, message: "Create it in Nairi or fix spec.vaultID",
 				fix: func() {
@@ -194,7 +194,9 @@ var _ = Describe("Ready reasons", func() {
 			Expect(k8sClient.Create(ctx, younger)).To(Succeed())
 			got := eventuallyReason(younger, secretsv1alpha1.ReasonConflict)
 			Expect(stalledOf(got)).NotTo(BeNil())
-			Expect(readyOf(got).Message).To(ContainSubstring(fmt.Sprintf("NairiSecret %s/db, which is older", ns)))
+			// The owner is in another namespace, which the message does not name.
+			Expect(readyOf(got).Message).To(ContainSubstring("Another NairiSecret, which is older, already syncs DATABASE_URL"))
+			Expect(readyOf(got).Message).NotTo(ContainSubstring(ns))
 			noMoreCalls(vault)
 			Expect(calls(vault)).To(Equal([]string{post}))
 

@@ -150,6 +150,19 @@ type runningManager struct {
 	cache cache.Cache
 }
 
+// managerConfig is what a spec may change in the manager it restarts: the flags
+// --require-vault-grant and --watch-namespaces.
+type managerConfig struct {
+	requireVaultGrant bool
+	watchNamespaces   []string
+}
+
+// defaultManager is the manager as installed: grants required, every namespace watched.
+var defaultManager = managerConfig{requireVaultGrant: true}
+
+// currentManager is the configuration startManager uses.
+var currentManager = defaultManager
+
 // mainShard is the suite manager's --watch-label-selector: as the main deployment of the
 // Flux sharding convention, it handles every NairiSecret without a shard key.
 const mainShard = "!" + controller.ShardLabel
@@ -167,6 +180,14 @@ func startManagerWith(selector string, reg *prometheus.Registry) *runningManager
 	// count the reads and writes it makes.
 	sel, err := labels.Parse(selector)
 	Expect(err).NotTo(HaveOccurred())
+	mc := currentManager
+	var namespaces map[string]cache.Config
+	for _, ns := range mc.watchNamespaces {
+		if namespaces == nil {
+			namespaces = map[string]cache.Config{}
+		}
+		namespaces[ns] = cache.Config{}
+	}
 	mcfg := rest.CopyConfig(cfg)
 	mcfg.Wrap(kubeRequests.wrap)
 	m, err := ctrl.NewManager(mcfg, ctrl.Options{
@@ -176,7 +197,7 @@ func startManagerWith(selector string, reg *prometheus.Registry) *runningManager
 		// Each restart registers the controller again in this process.
 		Controller: config.Controller{SkipNameValidation: new(true)},
 		Client:     controller.ClientOptions(),
-		Cache:      controller.WithWatchLabelSelector(controller.CacheOptions(nil), sel),
+		Cache:      controller.WithWatchLabelSelector(controller.CacheOptions(namespaces), sel),
 	})
 	Expect(err).NotTo(HaveOccurred())
 	apiMetrics, objectMetrics := nairi.NewMetrics(), controller.NewObjectMetrics()
@@ -193,6 +214,7 @@ func startManagerWith(selector string, reg *prometheus.Registry) *runningManager
 		ListCacheTTL:            5 * time.Second,
 		APIMetrics:              apiMetrics,
 		ObjectMetrics:           objectMetrics,
+		RequireVaultGrant:       mc.requireVaultGrant,
 	})
 	Expect(err).NotTo(HaveOccurred())
 
@@ -213,7 +235,14 @@ func (m *runningManager) stop() {
 
 // restartManager stops the manager and starts a fresh one, as a pod restart would.
 func restartManager() {
+	restartManagerWith(defaultManager)
+}
+
+// restartManagerWith restarts the manager with other flags; the spec restores the
+// default with DeferCleanup(restartManager).
+func restartManagerWith(mc managerConfig) {
 	mgr.stop()
+	currentManager = mc
 	mgr = startManager()
 }
 
@@ -240,8 +269,13 @@ var nsCount int
 
 // newNamespace creates a namespace for one spec, so specs never see each other's objects.
 func newNamespace() string {
+	return newLabelledNamespace(nil)
+}
+
+// newLabelledNamespace creates a namespace with labels, for grants by namespaceSelector.
+func newLabelledNamespace(labels map[string]string) string {
 	nsCount++
 	name := fmt.Sprintf("spec-%d-%d", GinkgoParallelProcess(), nsCount)
-	Expect(k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}})).To(Succeed())
+	Expect(k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}})).To(Succeed())
 	return name
 }

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -67,10 +68,8 @@ func (r *NairiSecretReconciler) sync(ctx context.Context, obj *secretsv1alpha1.N
 	return nil
 }
 
-// push writes the desired value: POST without a secretID, PATCH with one. A POST refused
-// with "env_key already exists" adopts the existing vault secret (this is what makes a
-// crash between POST and the status write safe); a PATCH answered 404 recreates it.
-// event is the Normal Event reason of the write.
+// push writes the desired value: PATCH with a secretID, else create. A PATCH answered 404
+// creates the secret again. event is the Normal Event reason of the write.
 func (r *NairiSecretReconciler) push(ctx context.Context, obj *secretsv1alpha1.NairiSecret, api vaultAPI,
 	want desired, event string) *failure {
 	if id := obj.Status.SecretID; id != "" {
@@ -87,6 +86,26 @@ func (r *NairiSecretReconciler) push(ctx context.Context, obj *secretsv1alpha1.N
 		obj.Status.SecretID = "" // deleted behind our back: create it again
 		event = secretsv1alpha1.EventRecreated
 	}
+	return r.create(ctx, obj, api, want, event)
+}
+
+// create POSTs the vault secret (DESIGN.md §4 step 6). The create-intent mark goes to the
+// API server first (with the finalizer), so a secret whose POST answer is lost is still
+// recognised as this object's: adopted by the retry, deleted with the object. A recreation
+// renews the mark, so a secret someone else made with the env key meanwhile is not taken
+// for ours. "env_key already exists" takes the vault secret over only as decideAdoption
+// allows.
+func (r *NairiSecretReconciler) create(ctx context.Context, obj *secretsv1alpha1.NairiSecret, api vaultAPI,
+	want desired, event string) *failure {
+	mark, markedBefore := createIntent(obj)
+	if !markedBefore || event == secretsv1alpha1.EventRecreated {
+		if err := r.markIntent(ctx, obj); err != nil {
+			return &failure{reason: secretsv1alpha1.ReasonAPIUnavailable, err: err,
+				message: "Could not write the create-intent mark on this object, which must precede creating the " +
+					"vault secret; retrying."}
+		}
+		markedBefore = false
+	}
 	secret, err := api.CreateSecret(ctx, obj.Spec.VaultID, nairi.CreateSecretRequest{
 		EnvKey: obj.Spec.EnvKey, Value: want.value, AllowedDomains: want.domains})
 	r.Lists.Invalidate(api, obj.Spec.VaultID)
@@ -95,15 +114,19 @@ func (r *NairiSecretReconciler) push(ctx context.Context, obj *secretsv1alpha1.N
 		r.record(ctx, obj, secret, want, event)
 		return nil
 	case nairi.IsEnvKeyExists(err):
-		return r.adopt(ctx, obj, api, want)
+		previous := meta.FindStatusCondition(obj.Status.Conditions, secretsv1alpha1.ConditionReady)
+		return r.adopt(ctx, obj, api, want, adoption{markedBefore: markedBefore, mark: mark,
+			judgedForeign:   previous != nil && previous.Reason == secretsv1alpha1.ReasonAlreadyExists,
+			adoptionAllowed: api.grant.adoptionAllowed, ownKey: api.grant.ownKey})
 	}
 	return classify(err, "create the vault secret", obj)
 }
 
 // adopt takes over the vault secret that already has this env key, and writes the
-// desired value to it.
+// desired value to it, when decideAdoption allows; else AlreadyExists, and the vault
+// secret is left untouched.
 func (r *NairiSecretReconciler) adopt(ctx context.Context, obj *secretsv1alpha1.NairiSecret, api vaultAPI,
-	want desired) *failure {
+	want desired, a adoption) *failure {
 	secrets, err := api.ListSecrets(ctx, obj.Spec.VaultID)
 	if err != nil {
 		return classify(err, "list the vault to adopt the existing secret", obj)
@@ -114,7 +137,17 @@ func (r *NairiSecretReconciler) adopt(ctx context.Context, obj *secretsv1alpha1.
 			err:     fmt.Errorf("vault %s said %s exists but does not list it", obj.Spec.VaultID, obj.Spec.EnvKey),
 			message: "Nairi said the env key already exists but does not list it; retrying with backoff."}
 	}
-	secret, err := api.UpdateSecret(ctx, obj.Spec.VaultID, secrets[i].ID, nairi.UpdateSecretRequest{
+	a.existing = secrets[i]
+	if a.peerIDs, err = r.peerSecretIDs(ctx, obj); err != nil {
+		return &failure{reason: secretsv1alpha1.ReasonAPIUnavailable, err: err,
+			message: "Could not list NairiSecrets from the Kubernetes cache to check who created the vault secret; retrying."}
+	}
+	rule := decideAdoption(a)
+	if rule == "" {
+		return alreadyExists(obj, api.grant)
+	}
+	logf.FromContext(ctx).Info("adopting the existing vault secret", "secretID", a.existing.ID, "rule", rule)
+	secret, err := api.UpdateSecret(ctx, obj.Spec.VaultID, a.existing.ID, nairi.UpdateSecretRequest{
 		Value: &want.value, AllowedDomains: want.domains, SetAllowedDomains: true})
 	r.Lists.Invalidate(api, obj.Spec.VaultID)
 	if nairi.IsNotFound(err) && !nairi.IsVaultNotFound(err) {

@@ -49,6 +49,8 @@ var _ = Describe("make demo", func() {
 
 		Eventually(session, 5*time.Minute).Should(gexec.Exit(0), "output in %s", outPath)
 		output := string(session.Out.Contents())
+		// The demo grants its namespace the vault with a NairiVault and shows it verified.
+		Expect(output).To(MatchRegexp(`shop-prod\s+vlt_01KQ27AQH800XQTQPJZ0DH14SJ\s+Deny\s+True\s+Verified`))
 		Expect(output).To(ContainSubstring("Ready=True reason=Synced"))
 		Expect(output).To(MatchRegexp(`status.secretID=sec_[0-9A-Z]{26}`))
 		Expect(output).To(MatchRegexp(`sec_\w+\s+DATABASE_URL\s+\[\*\.example\.com\]`))

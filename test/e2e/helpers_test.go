@@ -293,8 +293,22 @@ func stopAllManagers() {
 	managers = nil
 }
 
-// newVault adds a vault to the simulator for one spec, so its counts are its own.
-func newVault() string { return sim.NewVault() }
+// newVault adds a vault to the simulator for one spec, so its counts are its own, and a
+// NairiVault that lets every namespace use it with the operator's key, as a cluster admin
+// would (--require-vault-grant is on by default). The manager verifies the NairiVault with
+// one List (GET) of the vault, once.
+func newVault() string {
+	GinkgoHelper()
+	vault := sim.NewVault()
+	apply("", fmt.Sprintf("apiVersion: secrets.nairi.ai/v1alpha1\nkind: NairiVault\nmetadata:\n  name: %s\n"+
+		"spec:\n  vaultID: %s\n  namespaceSelector: {}\n", vaultObjectName(vault), vault))
+	return vault
+}
+
+// vaultObjectName is the name of the NairiVault newVault made for vault.
+func vaultObjectName(vault string) string {
+	return "e2e-" + strings.ToLower(strings.TrimPrefix(vault, "vlt_"))
+}
 
 // fault is shorthand for the faults the specs inject.
 type fault = nairisim.Fault

@@ -132,7 +132,8 @@ var _ = Describe("Syncing the sample with one manager", Ordered, func() {
 	})
 
 	It("leaves NairiSecrets outside --watch-namespaces alone", func() {
-		other, otherVault := newNamespace("unwatched"), newVault()
+		// A vault without a NairiVault: nothing at all may reach it.
+		other, otherVault := newNamespace("unwatched"), sim.NewVault()
 		obj := nsec{Name: "elsewhere", Vault: otherVault, EnvKey: "ELSEWHERE", Value: "not-mine"}
 		apply(other, obj.manifest())
 		Consistently(func() []secretsv1alpha1.NairiSecret {

@@ -145,7 +145,20 @@ var _ = Describe("Rendered manifests applied to a real API server", Ordered, Con
 			"--nairi-qps=20", "--nairi-burst=40", "--nairi-timeout=15s", "--nairi-allow-insecure-http=true",
 			"--max-concurrent-reconciles=4", "--watch-namespaces=shop,billing",
 			"--zap-log-level=debug", "--metrics-bind-address=:9443", "--leader-elect",
+			"--require-vault-grant=false",
 		))
+		defaultArgs := podSpecOf(ofKind(defaults, "Deployment")[0]).Containers[0].Args
+		Expect(defaultArgs).To(ContainElement("--require-vault-grant=true"))
+		Expect(ofKind(defaults, "NairiVault")).To(BeEmpty())
+		vaults := ofKind(custom, "NairiVault")
+		Expect(vaults).To(HaveLen(1), "one NairiVault per item of vaults")
+		Expect(vaults[0].GetName()).To(Equal("shop-prod"))
+		Expect(vaults[0].Object["spec"]).To(Equal(map[string]any{
+			"vaultID": "vlt_01KQ27AQH800XQTQPJZ0DH14SJ", "namespaces": []any{"shop"},
+			"namespaceSelector": map[string]any{"matchLabels": map[string]any{"team": "shop"}},
+			"apiKeySecretRef":   map[string]any{"name": "nairi-shop-key", "key": "apiKey"},
+			"adoption":          "Allow",
+		}))
 	})
 })
 

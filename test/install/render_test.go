@@ -95,6 +95,14 @@ prometheus:
   enabled: true
 networkPolicy:
   enabled: true
+requireVaultGrant: false
+vaults:
+- name: shop-prod
+  vaultID: vlt_01KQ27AQH800XQTQPJZ0DH14SJ
+  namespaces: [shop]
+  namespaceSelector: {matchLabels: {team: shop}}
+  apiKeySecretRef: {name: nairi-shop-key, key: apiKey}
+  adoption: Allow
 `
 
 // kustomizeBuild renders config/default, the source of dist/install.yaml.

@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 )
 
 // SampleFile is the sample users copy: a Secret and the NairiSecret that syncs it.
@@ -35,4 +36,18 @@ func Sample(vaultID string) (string, error) {
 		return "", err
 	}
 	return vaultIDPattern.ReplaceAllLiteralString(string(data), vaultID), nil
+}
+
+// VaultSampleFile is the sample NairiVault a cluster admin copies.
+const VaultSampleFile = "config/samples/secrets_v1alpha1_nairivault.yaml"
+
+// VaultSample returns config/samples' NairiVault for vaultID, granting namespace (in place
+// of the sample's shop namespaces), so the demo applies what the README shows.
+func VaultSample(vaultID, namespace string) (string, error) {
+	data, err := os.ReadFile(filepath.Join(ProjectDir(), VaultSampleFile))
+	if err != nil {
+		return "", err
+	}
+	out := vaultIDPattern.ReplaceAllLiteralString(string(data), vaultID)
+	return strings.Replace(out, "namespaces: [shop, shop-staging]", "namespaces: ["+namespace+"]", 1), nil
 }
