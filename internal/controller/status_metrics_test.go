@@ -64,7 +64,7 @@ func render(m *dto.Metric, labels map[string]string) string {
 
 var _ = Describe("Per-object status metric", func() {
 	It("follows a NairiSecret through create, failure, recovery and deletion, leaving no series behind", func() {
-		ns, vault := newNamespace(), sim.NewVault()
+		ns, vault := newNamespace(), grantedVault()
 		source := createSecret(ns, "source", "value", "v1")
 		obj := newNairiSecret(ns, "db", vault, "STATUS_METRIC")
 		conditions := func() []string { return seriesOf("nairi_secret_status_condition", obj) }
