@@ -35,7 +35,7 @@ import (
 var _ = Describe("Free at rest", func() {
 	var ns, vault string
 
-	BeforeEach(func() { ns, vault = newNamespace(), sim.NewVault() })
+	BeforeEach(func() { ns, vault = newNamespace(), grantedVault() })
 
 	It("writes no status while drift checks find nothing", func() {
 		createSecret(ns, "source", "value", "postgresql://v1")

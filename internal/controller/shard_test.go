@@ -31,7 +31,7 @@ import (
 // main deployment ('!sharding.fluxcd.io/key'); two more managers are shards.
 var _ = Describe("Sharding with --watch-label-selector", func() {
 	It("lets each of two shard managers handle only the objects labelled for it", func() {
-		ns, vault := newNamespace(), sim.NewVault()
+		ns, vault := newNamespace(), grantedVault()
 		createSecret(ns, "source", "value", "postgresql://v1")
 		shard := func(name, envKey, key string) *secretsv1alpha1.NairiSecret {
 			o := newNairiSecret(ns, name, vault, envKey)
