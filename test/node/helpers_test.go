@@ -207,6 +207,24 @@ func batch(prefix, vault string, n int) []object {
 	return out
 }
 
+// grantedVault makes a vault in the simulator and a NairiVault that lets every namespace
+// use it with the operator's key: with --require-vault-grant (the default) a NairiSecret on
+// the operator's key syncs only into a granted vault.
+func grantedVault() string {
+	GinkgoHelper()
+	vault := sim.NewVault()
+	_, err := kubectl.Apply("", fmt.Sprintf(`apiVersion: secrets.nairi.ai/v1alpha1
+kind: NairiVault
+metadata:
+  name: %s
+spec:
+  vaultID: %s
+  namespaceSelector: {}
+`, strings.ToLower(strings.ReplaceAll(vault, "_", "-")), vault))
+	Expect(err).NotTo(HaveOccurred())
+	return vault
+}
+
 // applyObjects creates a namespace (if needed) and applies the objects in one call.
 func applyObjects(ns string, objs []object) {
 	GinkgoHelper()

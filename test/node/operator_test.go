@@ -65,7 +65,7 @@ var _ = Describe("The operator on a real node", Ordered, func() {
 		Expect(rootMountOptions(pid)).To(ContainElement("ro"))
 
 		By("a NairiSecret syncs")
-		vault := sim.NewVault()
+		vault := grantedVault()
 		obj := object{Name: "first", Vault: vault, EnvKey: "FIRST", Value: "first-value"}
 		applyObjects("node-sync", []object{obj})
 		waitSynced("node-sync", 3*time.Minute)
@@ -142,7 +142,7 @@ var _ = Describe("The operator on a real node", Ordered, func() {
 		}
 
 		const n = 200
-		vault := sim.NewVault()
+		vault := grantedVault()
 		objs := batch("handover", vault, n)
 		applyObjects("node-leader", objs)
 		Eventually(func() int { return posts(vault) }).Should(BeNumerically(">=", n/5))
@@ -164,7 +164,7 @@ var _ = Describe("The operator on a real node", Ordered, func() {
 	It("rolls from one image tag to another while objects change, losing and duplicating nothing", func() {
 		start := time.Now()
 		const n = 20
-		vault := sim.NewVault()
+		vault := grantedVault()
 		objs := batch("upgrade", vault, n)
 		applyObjects("node-upgrade", objs)
 		waitSynced("node-upgrade", 5*time.Minute)
