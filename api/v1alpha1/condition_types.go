@@ -100,3 +100,10 @@ const (
 // deleting its vault secret, because its namespace is being deleted and no API key is
 // left to authenticate the DELETE. The vault secret named in the Event stays in the vault.
 const EventOrphaned = "Orphaned"
+
+// Reasons added with value templates and NairiSecretSets (DESIGN.md v2 §2.3, §2.4).
+const (
+	// ReasonInvalidTemplate: spec.template does not parse or fails to render. Stalled
+	// until the NairiSecret or its Secret changes.
+	ReasonInvalidTemplate = "InvalidTemplate"
+)

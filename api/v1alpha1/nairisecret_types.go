@@ -56,7 +56,31 @@ type SecretKeySelector struct {
 	Key string `json:"key"`
 }
 
+// SourceSecretRef names the Secret, in the NairiSecret's own namespace, the value comes
+// from, and the data key holding it. The key is left out when spec.template composes the
+// value from several keys instead.
+type SourceSecretRef struct {
+	// name of the Secret, in the same namespace as this NairiSecret.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')",message="name must be a valid Secret name: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit"
+	Name string `json:"name"`
+
+	// key is the data key inside the Secret whose value is used. Required unless
+	// spec.template is set, and not allowed together with it.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[-._a-zA-Z0-9]+$')",message="key must be a valid Secret data key: letters, digits, '-', '_' and '.'"
+	Key string `json:"key,omitempty"`
+}
+
+// MaxTemplateLength is the longest spec.template the API server accepts (4 KiB).
+const MaxTemplateLength = 4096
+
 // NairiSecretSpec says which Secret key to keep in which Nairi vault, under which env key.
+// +kubebuilder:validation:XValidation:rule="has(self.secretRef.key) != has(self.template)",message="set exactly one of spec.secretRef.key (push one key as it is) and spec.template (compose the value from the Secret's keys)"
 type NairiSecretSpec struct {
 	// vaultID is the Nairi vault that holds the secret: "vlt_" and a 26-character ULID.
 	// The vault is created outside Kubernetes (dashboard or API). Immutable: to move a
@@ -80,10 +104,33 @@ type NairiSecretSpec struct {
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="envKey is immutable: create a new NairiSecret for the new key and delete this one"
 	EnvKey string `json:"envKey"`
 
-	// secretRef names the Secret key, in this namespace, whose value is pushed to the vault.
+	// secretRef names the Secret, in this namespace, whose value is pushed to the vault:
+	// its key secretRef.key as it is, or the value spec.template composes from its keys.
 	// The value must be non-empty UTF-8 text.
 	// +required
-	SecretRef SecretKeySelector `json:"secretRef"`
+	SecretRef SourceSecretRef `json:"secretRef"`
+
+	// template composes the value from several keys of the Secret, as a Go text/template
+	// whose data are the Secret's keys as strings, for example
+	// "postgresql://{{ .username }}:{{ urlquery .password }}@{{ .host }}:5432/shop".
+	// Keys that are not identifiers are read with index: {{ index . "tls.crt" }}. A key
+	// the template uses but the Secret lacks is SecretKeyNotFound. The functions, each
+	// shown with what it makes of an input:
+	//   urlquery    query escaping, for user and password in URLs: p@ss/w:rd -> p%40ss%2Fw%3Ard
+	//   pathEscape  path-segment escaping: my db -> my%20db
+	//   b64enc      base64: hello -> aGVsbG8=
+	//   b64dec      from base64: aGVsbG8= -> hello
+	//   trim        drop surrounding white space and newlines: " hello\n" -> hello
+	//   lower       lower case: Hello -> hello
+	//   upper       upper case: Hello -> HELLO
+	//   json        a quoted JSON string, for values inside JSON: a"b -> "a\"b"
+	// besides the template language's own index, len, slice, and, or, not, eq, ne, lt, le,
+	// gt and ge (print, printf, println, html, js and call are not available). Exclusive
+	// with secretRef.key. At most 4 KiB.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=4096
+	Template string `json:"template,omitempty"`
 
 	// allowedDomains restricts which hosts agents may send the secret to. Empty (the
 	// default) means no restriction. Compared as a set: order does not matter.

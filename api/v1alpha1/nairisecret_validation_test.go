@@ -47,7 +47,7 @@ func newObject() *secretsv1alpha1.NairiSecret {
 		Spec: secretsv1alpha1.NairiSecretSpec{
 			VaultID:   validVaultID,
 			EnvKey:    "DATABASE_URL",
-			SecretRef: secretsv1alpha1.SecretKeySelector{Name: "db-credentials", Key: "url"},
+			SecretRef: secretsv1alpha1.SourceSecretRef{Name: "db-credentials", Key: "url"},
 		},
 	}
 }
@@ -99,7 +99,15 @@ var _ = Describe("NairiSecret validation by the API server", func() {
 			o.Spec.APIKeySecretRef = &secretsv1alpha1.SecretKeySelector{Name: "nairi-key", Key: "apiKey"}
 		}),
 		Entry("dotted Secret name and key", func(o *secretsv1alpha1.NairiSecret) {
-			o.Spec.SecretRef = secretsv1alpha1.SecretKeySelector{Name: "db.credentials-1", Key: "config.json"}
+			o.Spec.SecretRef = secretsv1alpha1.SourceSecretRef{Name: "db.credentials-1", Key: "config.json"}
+		}),
+		Entry("a template instead of a key", func(o *secretsv1alpha1.NairiSecret) {
+			o.Spec.SecretRef = secretsv1alpha1.SourceSecretRef{Name: "app"}
+			o.Spec.Template = `postgresql://{{ .username }}:{{ urlquery .password }}@{{ .host }}/shop`
+		}),
+		Entry("a 4 KiB template", func(o *secretsv1alpha1.NairiSecret) {
+			o.Spec.SecretRef.Key = ""
+			o.Spec.Template = strings.Repeat("x", secretsv1alpha1.MaxTemplateLength)
 		}),
 	)
 
@@ -139,6 +147,17 @@ var _ = Describe("NairiSecret validation by the API server", func() {
 			"name must be a valid Secret name"),
 		Entry("secretRef key with a slash", func(o *secretsv1alpha1.NairiSecret) { o.Spec.SecretRef.Key = "a/b" },
 			"key must be a valid Secret data key"),
+		Entry("both secretRef.key and template", func(o *secretsv1alpha1.NairiSecret) { o.Spec.Template = "{{ .url }}" },
+			"set exactly one of spec.secretRef.key"),
+		Entry("neither secretRef.key nor template", func(o *secretsv1alpha1.NairiSecret) { o.Spec.SecretRef.Key = "" },
+			"set exactly one of spec.secretRef.key"),
+		Entry("template longer than 4 KiB", func(o *secretsv1alpha1.NairiSecret) {
+			o.Spec.SecretRef.Key = ""
+			o.Spec.Template = strings.Repeat("x", secretsv1alpha1.MaxTemplateLength+1)
+		}, "may not be more than 4096"),
+		Entry("apiKeySecretRef without a key (only the source may leave it out)", func(o *secretsv1alpha1.NairiSecret) {
+			o.Spec.APIKeySecretRef = &secretsv1alpha1.SecretKeySelector{Name: "nairi-key"}
+		}, "spec.apiKeySecretRef.key"),
 		Entry("apiKeySecretRef name invalid", func(o *secretsv1alpha1.NairiSecret) {
 			o.Spec.APIKeySecretRef = &secretsv1alpha1.SecretKeySelector{Name: "Nairi_Key", Key: "apiKey"}
 		}, "name must be a valid Secret name"),

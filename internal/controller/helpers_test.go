@@ -68,7 +68,7 @@ func newNairiSecret(ns, name, vault, envKey string) *secretsv1alpha1.NairiSecret
 		Spec: secretsv1alpha1.NairiSecretSpec{
 			VaultID:   vault,
 			EnvKey:    envKey,
-			SecretRef: secretsv1alpha1.SecretKeySelector{Name: "source", Key: "value"},
+			SecretRef: secretsv1alpha1.SourceSecretRef{Name: "source", Key: "value"},
 		},
 	}
 }

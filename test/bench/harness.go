@@ -148,7 +148,7 @@ func objects(ns string, n int, vaults []string, refresh time.Duration) ([]client
 		spec := secretsv1alpha1.NairiSecretSpec{
 			VaultID:   vaults[i%len(vaults)],
 			EnvKey:    fmt.Sprintf("BENCH_%05d", i),
-			SecretRef: secretsv1alpha1.SecretKeySelector{Name: name, Key: "value"},
+			SecretRef: secretsv1alpha1.SourceSecretRef{Name: name, Key: "value"},
 		}
 		if refresh > 0 {
 			spec.RefreshInterval = &metav1.Duration{Duration: refresh}
