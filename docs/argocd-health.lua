@@ -1,6 +1,8 @@
--- Argo CD health check for secrets.nairi.ai/NairiSecret.
--- Install it as argocd-cm key resource.customizations.health.secrets.nairi.ai_NairiSecret
--- (see docs/install.md). It reads the same signals as kstatus (Flux):
+-- Argo CD health check for secrets.nairi.ai/NairiSecret and secrets.nairi.ai/NairiSecretSet,
+-- which report through the same conditions. Install it as argocd-cm keys
+-- resource.customizations.health.secrets.nairi.ai_NairiSecret and
+-- resource.customizations.health.secrets.nairi.ai_NairiSecretSet (see docs/install.md).
+-- It reads the same signals as kstatus (Flux):
 --   deleting                                  -> Progressing
 --   status.observedGeneration < generation    -> Progressing (spec not handled yet)
 --   Stalled=True (needs a human)              -> Degraded

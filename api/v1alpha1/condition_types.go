@@ -16,7 +16,8 @@ limitations under the License.
 
 package v1alpha1
 
-// Finalizer keeps a NairiSecret with deletionPolicy Delete until its vault secret is gone.
+// Finalizer keeps a NairiSecret with deletionPolicy Delete until its vault secret is gone,
+// and a NairiSecretSet until its children are gone.
 const Finalizer = "secrets.nairi.ai/finalizer"
 
 // Condition types. Both follow kstatus conventions, so Flux and Argo CD read them.
@@ -106,4 +107,9 @@ const (
 	// ReasonInvalidTemplate: spec.template does not parse or fails to render. Stalled
 	// until the NairiSecret or its Secret changes.
 	ReasonInvalidTemplate = "InvalidTemplate"
+	// ReasonInvalidKey: keys of a NairiSecretSet's Secret map to env keys that are not
+	// valid, are reserved, or collide; they get no child, the other keys proceed. Stalled.
+	ReasonInvalidKey = "InvalidKey"
+	// ReasonProgressing: a NairiSecretSet's child has not reported on its current spec yet.
+	ReasonProgressing = "Progressing"
 )

@@ -17,7 +17,9 @@ limitations under the License.
 // Command demo is `make demo`: the operator running against a local control plane
 // (kube-apiserver and etcd from the envtest store) and the Nairi simulator, all on
 // 127.0.0.1. It applies the sample from config/samples, waits until it is Ready, shows
-// what the operator did on both sides, rotates the source Secret and shows the PATCH.
+// what the operator did on both sides, rotates the source Secret and shows the PATCH,
+// then applies the second sample (a NairiSecretSet and a templated NairiSecret) and shows
+// the set's children.
 // Then it keeps everything running for kubectl until Ctrl-C, and stops every process
 // it started and removes its state on the way out.
 //
@@ -59,6 +61,9 @@ const (
 	sampleName   = "database-url"
 	sampleSecret = "db-credentials"
 	sampleKey    = "url"
+	// setSampleName and templateSampleName are the objects of the second sample.
+	setSampleName      = "app-env"
+	templateSampleName = "shop-database-url"
 	// oneshotTimeout bounds a DEMO_ONESHOT run once the binaries exist.
 	oneshotTimeout = 5 * time.Minute
 )
@@ -147,6 +152,9 @@ func (d *demo) run(ctx context.Context) error {
 		return err
 	}
 	if err := d.showRotation(ctx); err != nil {
+		return err
+	}
+	if err := d.showSet(ctx); err != nil {
 		return err
 	}
 	if d.oneshot {
@@ -312,6 +320,46 @@ func (d *demo) showRotation(ctx context.Context) error {
 	return nil
 }
 
+// showSet applies the NairiSecretSet sample: an env-file Secret kept whole (one child
+// NairiSecret per key) and a NairiSecret composing a URL with spec.template.
+func (d *demo) showSet(ctx context.Context) error {
+	sample, err := utils.SampleOf(utils.SetSampleFile, demoVault)
+	if err != nil {
+		return err
+	}
+	posts := d.sim.Count(http.MethodPost, "")
+	step("kubectl apply -n %s -f %s   (vaultID set to the demo vault)", demoNamespace, utils.SetSampleFile)
+	out, err := d.kubectl.Apply(demoNamespace, sample)
+	if err != nil {
+		return err
+	}
+	indent(out)
+
+	step("kubectl wait --for=condition=Ready nsecset/%s nsec/%s", setSampleName, templateSampleName)
+	if _, err := d.kubectl.Run("wait", "-n", demoNamespace, "--for=condition=Ready",
+		"nsecset/"+setSampleName, "nsec/"+templateSampleName, "--timeout=2m"); err != nil {
+		return fmt.Errorf("%w\nmanager log %s ends with:\n%s", err, d.manager.LogPath, d.manager.Tail(20))
+	}
+	step("kubectl get nsecset -n %s", demoNamespace)
+	if out, err = d.kubectl.Run("get", "nsecset", "-n", demoNamespace); err != nil {
+		return err
+	}
+	indent(out)
+	step("its children: kubectl get nsec -n %s -l secrets.nairi.ai/set=%s", demoNamespace, setSampleName)
+	if out, err = d.kubectl.Run("get", "nsec", "-n", demoNamespace, "-l", "secrets.nairi.ai/set="+setSampleName); err != nil {
+		return err
+	}
+	indent(out)
+
+	step("the vault now (POST requests for the set and the template: %d)", d.sim.Count(http.MethodPost, "")-posts)
+	secrets, err := d.sim.List(ctx, demoVault)
+	if err != nil {
+		return err
+	}
+	indent(formatSecrets(secrets))
+	return nil
+}
+
 // waitForInterrupt tells the user how to reach the demo and waits for Ctrl-C or a dying
 // manager.
 func (d *demo) waitForInterrupt(ctx context.Context, assets string) {
@@ -321,6 +369,7 @@ func (d *demo) waitForInterrupt(ctx context.Context, assets string) {
     export KUBECONFIG=%s
     export PATH=%s:$PATH      # kubectl %s, matching the control plane
     kubectl get nsec -A
+    kubectl get nsecset -A
     kubectl -n %s edit secret %s          # rotate again, then watch the vault:
     curl -s -H 'Authorization: Bearer %s' %s
 

@@ -124,6 +124,48 @@ var _ = Describe("Secrets never leak", func() {
 		Expect(places["logs"]).To(ContainSubstring("wrote vault secret"), "the logs must have been captured")
 	})
 
+	It("keeps the values of a NairiSecretSet and of a template out of logs, Events, status, children and metrics", func() {
+		ns, vault := newNamespace(), sim.NewVault()
+		first, second, password, rotated := canary("set-a-"), canary("set-b-"), canary("pw-"), canary("pw2-")
+		env := createSecretData(ns, "env", map[string]string{"FIRST": first, "SECOND": second})
+		app := createSecretData(ns, "app", map[string]string{"username": "u", "password": password, "host": "h", "dbname": "d"})
+
+		By("a set over every key, rotated once")
+		set := newSet(ns, "env", vault, "env")
+		Expect(k8sClient.Create(ctx, set)).To(Succeed())
+		eventuallySetReason(set, secretsv1alpha1.ReasonSynced, 2, 2)
+		patchSecretData(env, map[string]*string{"SECOND": new(rotated)})
+		Eventually(func() string { return vaultValue(ptrTo(children(set)["SECOND"])) }, timeout).Should(Equal(rotated))
+
+		By("a template, rendered, then failing in a way that quotes the value")
+		obj := templated(ns, vault, databaseURL)
+		Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+		eventuallySynced(obj)
+		update(obj, func(o *secretsv1alpha1.NairiSecret) { o.Spec.Template = `{{ index . .password }}` })
+		eventuallyReason(obj, secretsv1alpha1.ReasonInvalidTemplate)
+		patchSecretData(app, map[string]*string{"password": new(rotated)})
+		update(obj, func(o *secretsv1alpha1.NairiSecret) { o.Spec.Template = `{{ b64dec .password }}` })
+		eventuallyReason(obj, secretsv1alpha1.ReasonInvalidTemplate)
+
+		objects, err := json.Marshal([]any{getSet(set), children(set), get(obj)})
+		Expect(err).NotTo(HaveOccurred())
+		events, err := json.Marshal(allEvents(ns))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(events).To(ContainSubstring("InvalidTemplate"), "the failures must have made Events to check")
+		places := map[string]string{
+			"logs":    logs.String(),
+			"events":  string(events),
+			"objects": string(objects),
+			"metrics": gatherMetrics(),
+		}
+		for where, text := range places {
+			for _, secret := range []string{first, second, password, rotated} {
+				Expect(leaks(text, secret)).To(BeEmpty(), "found a secret in %s", where)
+			}
+		}
+		Expect(places["objects"]).To(ContainSubstring(`"FIRST"`), "the children must have been captured")
+	})
+
 	It("keeps no Secret data in the manager's cache, not even in kubectl's last-applied annotation", func() {
 		ns := newNamespace()
 		value := canary("applied-")

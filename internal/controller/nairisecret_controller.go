@@ -396,5 +396,11 @@ func Setup(mgr ctrl.Manager, o Options) (*NairiSecretReconciler, error) {
 	if err := vaults.SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("set up the NairiVault controller: %w", err)
 	}
+	// NairiSecretSets (DESIGN.md §2.3) manage NairiSecrets, which the reconciler above syncs.
+	sets := &NairiSecretSetReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
+		Recorder: mgr.GetEventRecorder("nairi-secrets-operator")}
+	if err := sets.SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("set up the NairiSecretSet controller: %w", err)
+	}
 	return r, nil
 }

@@ -55,7 +55,13 @@ var _ = Describe("make demo", func() {
 		Expect(output).To(MatchRegexp(`status.secretID=sec_[0-9A-Z]{26}`))
 		Expect(output).To(MatchRegexp(`sec_\w+\s+DATABASE_URL\s+\[\*\.example\.com\]`))
 		Expect(output).To(ContainSubstring("PATCH requests for the rotation: 1 "))
+		// The NairiSecretSet sample: three keys, three children, and the templated URL.
+		Expect(output).To(MatchRegexp(`app-env\s+vlt_\w+\s+app-env\s+3\s+True\s+Synced`))
+		Expect(output).To(MatchRegexp(`app-env-stripe-api-key\s+vlt_\w+\s+STRIPE_API_KEY\s+sec_\w+\s+True`))
+		Expect(output).To(ContainSubstring("POST requests for the set and the template: 4"))
+		Expect(output).To(MatchRegexp(`sec_\w+\s+SHOP_DATABASE_URL`))
 		Expect(output).NotTo(ContainSubstring("change-me"), "the demo printed the secret value")
+		Expect(output).NotTo(ContainSubstring("change:me"), "the demo printed the secret value")
 		Expect(demoDir).NotTo(BeADirectory(), "the demo left its state behind")
 	})
 })

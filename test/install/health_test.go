@@ -110,7 +110,74 @@ var _ = Describe("GitOps health of a NairiSecret", func() {
 		}
 		Expect(yaml.Unmarshal(data, &patch)).To(Succeed())
 		Expect(patch.Data).To(HaveKeyWithValue("resource.customizations.health.secrets.nairi.ai_NairiSecret", script))
+		Expect(patch.Data).To(HaveKeyWithValue("resource.customizations.health.secrets.nairi.ai_NairiSecretSet", script))
 	})
+})
+
+// setState builds a NairiSecretSet at generation 2 as the set controller writes it.
+func setState(observed int64, keys, readyKeys int32, conditions ...metav1.Condition) *unstructured.Unstructured {
+	obj := &secretsv1alpha1.NairiSecretSet{
+		TypeMeta:   metav1.TypeMeta{APIVersion: secretsv1alpha1.GroupVersion.String(), Kind: "NairiSecretSet"},
+		ObjectMeta: metav1.ObjectMeta{Name: "app-env", Namespace: "shop", Generation: 2},
+		Status: secretsv1alpha1.NairiSecretSetStatus{ObservedGeneration: observed, Keys: keys, ReadyKeys: readyKeys,
+			Conditions: conditions},
+	}
+	content, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	ExpectWithOffset(1, err).NotTo(HaveOccurred())
+	return &unstructured.Unstructured{Object: content}
+}
+
+// A set aggregates its children into the same two conditions, so the same rules hold.
+var _ = Describe("GitOps health of a NairiSecretSet", func() {
+	var script string
+	BeforeEach(func() {
+		data, err := os.ReadFile(filepath.Join(utils.ProjectDir(), "docs", "argocd-health.lua"))
+		Expect(err).NotTo(HaveOccurred())
+		script = string(data)
+	})
+
+	DescribeTable("kstatus (Flux) and the Argo CD Lua check agree",
+		func(obj *unstructured.Unstructured, wantKstatus status.Status, wantArgo string) {
+			res, err := status.Compute(obj)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(res.Status).To(Equal(wantKstatus), res.Message)
+
+			argo, message := argoHealth(script, obj)
+			Expect(argo).To(Equal(wantArgo), message)
+			Expect(message).NotTo(BeEmpty())
+		},
+		Entry("every child Ready: Current / Healthy",
+			setState(2, 5, 5, cond(secretsv1alpha1.ConditionReady, metav1.ConditionTrue, secretsv1alpha1.ReasonSynced)),
+			status.CurrentStatus, "Healthy"),
+		Entry("children not reconciled yet: Ready=False Progressing is InProgress / Progressing",
+			setState(2, 5, 2, cond(secretsv1alpha1.ConditionReady, metav1.ConditionFalse, secretsv1alpha1.ReasonProgressing)),
+			status.InProgressStatus, "Progressing"),
+		Entry("a child retrying: Ready=False APIUnavailable is InProgress / Progressing",
+			setState(2, 5, 4, cond(secretsv1alpha1.ConditionReady, metav1.ConditionFalse, secretsv1alpha1.ReasonAPIUnavailable)),
+			status.InProgressStatus, "Progressing"),
+		Entry("the Secret missing: Ready=False SecretNotFound is InProgress / Progressing",
+			setState(2, 5, 0, cond(secretsv1alpha1.ConditionReady, metav1.ConditionFalse, secretsv1alpha1.ReasonSecretNotFound)),
+			status.InProgressStatus, "Progressing"),
+		Entry("keys that cannot become env keys: Stalled=True InvalidKey is Failed / Degraded",
+			setState(2, 4, 4,
+				cond(secretsv1alpha1.ConditionReady, metav1.ConditionFalse, secretsv1alpha1.ReasonInvalidKey),
+				cond(secretsv1alpha1.ConditionStalled, metav1.ConditionTrue, secretsv1alpha1.ReasonInvalidKey)),
+			status.FailedStatus, "Degraded"),
+		Entry("a stalled child: Stalled=True EmptyValue is Failed / Degraded",
+			setState(2, 5, 4,
+				cond(secretsv1alpha1.ConditionReady, metav1.ConditionFalse, secretsv1alpha1.ReasonEmptyValue),
+				cond(secretsv1alpha1.ConditionStalled, metav1.ConditionTrue, secretsv1alpha1.ReasonEmptyValue)),
+			status.FailedStatus, "Degraded"),
+		Entry("unobserved generation: InProgress / Progressing, even if Ready",
+			setState(1, 5, 5, cond(secretsv1alpha1.ConditionReady, metav1.ConditionTrue, secretsv1alpha1.ReasonSynced)),
+			status.InProgressStatus, "Progressing"),
+		Entry("suspended: InProgress / Suspended",
+			setState(2, 5, 0, cond(secretsv1alpha1.ConditionReady, metav1.ConditionFalse, secretsv1alpha1.ReasonSuspended)),
+			status.InProgressStatus, "Suspended"),
+		Entry("deleting: Terminating / Progressing", deleting(
+			setState(2, 5, 0, cond(secretsv1alpha1.ConditionReady, metav1.ConditionFalse, secretsv1alpha1.ReasonDeleting))),
+			status.TerminatingStatus, "Progressing"),
+	)
 })
 
 func deleting(obj *unstructured.Unstructured) *unstructured.Unstructured {

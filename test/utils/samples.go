@@ -28,10 +28,19 @@ const SampleFile = "config/samples/secrets_v1alpha1_nairisecret.yaml"
 
 var vaultIDPattern = regexp.MustCompile(`vlt_[0-9A-HJKMNP-TV-Z]{26}`)
 
+// SetSampleFile is the second sample: an env-file Secret kept whole by a NairiSecretSet,
+// and a NairiSecret composing a database URL with spec.template.
+const SetSampleFile = "config/samples/secrets_v1alpha1_nairisecretset.yaml"
+
 // Sample returns config/samples' Secret and NairiSecret with the vault id replaced, so the
 // demo and the e2e suite apply exactly what the README tells users to apply.
 func Sample(vaultID string) (string, error) {
-	data, err := os.ReadFile(filepath.Join(ProjectDir(), SampleFile))
+	return SampleOf(SampleFile, vaultID)
+}
+
+// SampleOf returns a sample file of config/samples with the vault id replaced.
+func SampleOf(file, vaultID string) (string, error) {
+	data, err := os.ReadFile(filepath.Join(ProjectDir(), file))
 	if err != nil {
 		return "", err
 	}
