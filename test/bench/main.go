@@ -57,6 +57,8 @@ type bench struct {
 	// currentExtra are flags only the current build knows and the bench needs (the
 	// baseline, an older commit, would refuse them).
 	currentExtra []string
+	// onlySet runs the NairiSecretSet scenario alone, for a quick figure while working on it.
+	onlySet bool
 }
 
 // Results is test/bench/results.json.
@@ -71,6 +73,7 @@ type Results struct {
 	Rotation []RotationResult  `json:"rotation"`
 	Steady   []SteadyResult    `json:"steadyState"`
 	Restart  []RestartResult   `json:"restart"`
+	SetScale SetScaleResult    `json:"setScale"`
 	Memory   []MemoryResult    `json:"memory"`
 	Micro    []MicroResult     `json:"microBenchmarks"`
 	Targets  []TargetVerdict   `json:"targets"`
@@ -97,6 +100,7 @@ func main() {
 	render := flag.Bool("render", false, "only rewrite the report from the existing results file")
 	ldflags := flag.String("ldflags", "", "the -ldflags both managers were built with, for the report "+
 		"(a -trimpath build does not record them)")
+	onlySet := flag.Bool("only-set", false, "run only the NairiSecretSet scenario (write the results elsewhere with -json and -doc)")
 	flag.Parse()
 	if *jsonOut == "" {
 		*jsonOut = map[bool]string{false: "test/bench/results.json", true: "bin/bench-quick/results.json"}[*quick]
@@ -129,7 +133,8 @@ func main() {
 		return
 	}
 	b := &bench{managerBin: abs(*managerBin), fullCacheBin: abs(*fullBin), baselineBin: abs(*baselineBin),
-		latency: *latency, cores: runtime.NumCPU(), quick: *quick, micro: *micro, memoryMax: *memoryMax}
+		latency: *latency, cores: runtime.NumCPU(), quick: *quick, micro: *micro, memoryMax: *memoryMax,
+		onlySet: *onlySet}
 	b.currentExtra = currentOnlyFlags(b.managerBin)
 	var binaries []Binary
 	for _, bin := range []string{b.managerBin, b.fullCacheBin, b.baselineBin} {
@@ -204,6 +209,16 @@ func (b *bench) run(ctx context.Context, res *Results, dir string) error {
 		return err
 	}
 	res.Machine.Kubernetes = filepath.Base(assets)
+
+	if b.onlySet {
+		cl, err := startCluster(assets, filepath.Join(dir, "cp1"))
+		if err != nil {
+			return err
+		}
+		defer cl.stop()
+		res.SetScale = b.runSetScale(ctx, cl, map[bool]int{false: 200, true: 20}[b.quick])
+		return nil
+	}
 
 	if b.micro {
 		log.Printf("micro-benchmarks (go test -bench)")
@@ -294,6 +309,16 @@ func (b *bench) run(ctx context.Context, res *Results, dir string) error {
 		}); err != nil {
 			return err
 		}
+	}
+	// 6. One NairiSecretSet over a Secret of 200 keys, then one key changed (current
+	// build only: the baseline has no NairiSecretSet).
+	setKeys := 200
+	if b.quick {
+		setKeys = 20
+	}
+	res.SetScale = b.runSetScale(ctx, cl, setKeys)
+	if res.SetScale.Error != "" {
+		res.Errors = append(res.Errors, "set scale: "+res.SetScale.Error)
 	}
 	memCounts, memSettle := []int{0, 1000, 10000}, 5*time.Second
 	for len(memCounts) > 1 && memCounts[len(memCounts)-1] > b.memoryMax {

@@ -69,7 +69,7 @@ func verdicts(res *Results) []TargetVerdict {
 				st.KubeWrites == 0 && st.WritesInWindow == 0 && st.ListsPerVaultPerPeriod <= 1.5, true)
 		}
 	}
-	return append(out, economyVerdicts(res)...)
+	return append(append(out, economyVerdicts(res)...), setScaleVerdict(res))
 }
 
 const firstSyncTarget = "1,000 objects, default flags, unlimited API: all Ready in ≤ 0.6× the baseline " +
@@ -215,6 +215,7 @@ func report(res *Results) string {
 		p("| %s | %s | %.0f | %d | %d |\n", mr.Package, mr.Name, mr.NsPerOp, mr.BytesPerOp, mr.AllocsPerOp)
 	}
 	p("\n")
+	b.WriteString(setScaleSection(res))
 	return b.String()
 }
 
