@@ -243,6 +243,8 @@ var _ = Describe("NairiSecret validation by the API server", func() {
 			out, err := kubectl("apply", "-n", "default", "-k", filepath.Join(utils.ProjectDir(), "config", "samples"))
 			Expect(err).NotTo(HaveOccurred(), out)
 			Expect(out).To(ContainSubstring("nairisecret.secrets.nairi.ai/database-url created"))
+			Expect(out).To(ContainSubstring("nairisecretset.secrets.nairi.ai/app-env created"))
+			Expect(out).To(ContainSubstring("nairisecret.secrets.nairi.ai/shop-database-url created"))
 
 			got := &secretsv1alpha1.NairiSecret{}
 			Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: "default", Name: "database-url"}, got)).To(Succeed())
@@ -270,7 +272,7 @@ spec:
 			obj := newObject()
 			obj.Name = "columns"
 			Expect(k8sClient.Create(ctx, obj)).To(Succeed())
-			out, err := kubectl("get", "nsec", "-n", "default", "columns")
+			out, err := kubectl("get", "nairisecret", "-n", "default", "columns")
 			Expect(err).NotTo(HaveOccurred(), out)
 			header := strings.Fields(strings.SplitN(out, "\n", 2)[0])
 			Expect(header).To(Equal([]string{"NAME", "VAULT", "ENVKEY", "SECRETID", "READY", "REASON", "AGE"}))
@@ -281,6 +283,10 @@ spec:
 			out, err = kubectl("get", "nsec", "-n", "default", "columns", "-o", "name")
 			Expect(err).NotTo(HaveOccurred(), out)
 			Expect(strings.TrimSpace(out)).To(Equal("nairisecret.secrets.nairi.ai/columns"))
+			// The category holds every kind of the operator, so it lists, but does not get by name.
+			out, err = kubectl("get", "nairi", "-n", "default", "-o", "name")
+			Expect(err).NotTo(HaveOccurred(), out)
+			Expect(out).To(ContainSubstring("nairisecret.secrets.nairi.ai/columns"))
 		})
 
 		It("explains the fields", func() {

@@ -74,6 +74,8 @@ var _ = Describe("Syncing a NairiSecret", func() {
 
 		setSecretValue(source, "value", "postgresql://v2")
 		Eventually(func() string { return vaultValue(obj) }, timeout).Should(Equal("postgresql://v2"))
+		// The status is written just after the PATCH: wait for it rather than race it.
+		Eventually(func() string { return get(obj).Status.SyncedDigest }, timeout).ShouldNot(Equal(first.Status.SyncedDigest))
 		got := eventuallySynced(obj)
 		Expect(calls(vault)).To(Equal([]string{post, patch}))
 		Expect(got.Status.SecretID).To(Equal(first.Status.SecretID))

@@ -100,6 +100,8 @@ var _ = Describe("Composing a value with spec.template", func() {
 		patchSecretData(app, map[string]*string{"password": new("rotated/pw")})
 		Eventually(func() string { return vaultValue(obj) }, timeout).
 			Should(Equal("postgresql://shop:rotated%2Fpw@db-rw.shop.svc:5432/shop"))
+		// The status is written just after the PATCH: wait for it rather than race it.
+		Eventually(func() string { return get(obj).Status.SyncedDigest }, timeout).ShouldNot(Equal(before.Status.SyncedDigest))
 		after := eventuallySynced(obj)
 		Expect(calls(vault)).To(Equal([]string{post, patch}))
 		Expect(after.Status.SyncedDigest).NotTo(Equal(before.Status.SyncedDigest))
