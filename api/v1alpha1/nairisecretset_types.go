@@ -59,7 +59,7 @@ type SetKey struct {
 
 // NairiSecretSetSpec says which keys of one Secret to keep in which Nairi vault. The
 // fields after envKeyPrefix are copied to every child NairiSecret.
-// +kubebuilder:validation:XValidation:rule="(has(self.envKeyPrefix) ? self.envKeyPrefix : '') == (has(oldSelf.envKeyPrefix) ? oldSelf.envKeyPrefix : '')",message="envKeyPrefix is immutable: create a new NairiSecretSet with the new prefix and delete this one"
+// +kubebuilder:validation:XValidation:rule="has(self.envKeyPrefix) == has(oldSelf.envKeyPrefix) && (!has(self.envKeyPrefix) || self.envKeyPrefix == oldSelf.envKeyPrefix)",message="envKeyPrefix is immutable: create a new NairiSecretSet with the new prefix and delete this one"
 type NairiSecretSetSpec struct {
 	// vaultID is the Nairi vault that holds the secrets: "vlt_" and a 26-character ULID.
 	// Immutable: to move the secrets to another vault, create a new NairiSecretSet.
