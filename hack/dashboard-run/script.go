@@ -89,7 +89,7 @@ func (s *script) play(ctx context.Context) error {
 				ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
 				Spec: secretsv1alpha1.NairiSecretSpec{
 					VaultID: s.vault, EnvKey: fmt.Sprintf("%s_APP_%d", ns, i),
-					SecretRef: secretsv1alpha1.SecretKeySelector{Name: name, Key: dataKey},
+					SecretRef: secretsv1alpha1.SourceSecretRef{Name: name, Key: dataKey},
 				},
 			}
 			if err := s.c.Create(ctx, obj); err != nil {
