@@ -214,7 +214,7 @@ func (a *actor) newObject(ctx context.Context, ns string, key vk) (bool, error) 
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
 		Spec: secretsv1alpha1.NairiSecretSpec{
 			VaultID: key.Vault, EnvKey: key.EnvKey,
-			SecretRef:       secretsv1alpha1.SecretKeySelector{Name: r.Secret, Key: r.Key},
+			SecretRef:       secretsv1alpha1.SourceSecretRef{Name: r.Secret, Key: r.Key},
 			AllowedDomains:  domainSets[a.pick(len(domainSets))],
 			RefreshInterval: &metav1.Duration{Duration: refresh},
 			Suspend:         a.pick(20) == 0,

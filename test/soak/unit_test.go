@@ -72,7 +72,7 @@ func TestCheckKeyCatchesBrokenEndStates(t *testing.T) {
 		o := &secretsv1alpha1.NairiSecret{
 			ObjectMeta: metav1.ObjectMeta{Namespace: "soak-a", Name: "obj-01", Generation: 1},
 			Spec: secretsv1alpha1.NairiSecretSpec{VaultID: vault, EnvKey: k.EnvKey,
-				SecretRef: secretsv1alpha1.SecretKeySelector{Name: r.Secret, Key: r.Key}},
+				SecretRef: secretsv1alpha1.SourceSecretRef{Name: r.Secret, Key: r.Key}},
 			Status: secretsv1alpha1.NairiSecretStatus{SecretID: "sec_1", ObservedGeneration: 1},
 		}
 		meta.SetStatusCondition(&o.Status.Conditions, metav1.Condition{Type: secretsv1alpha1.ConditionReady,
