@@ -125,7 +125,7 @@ var _ = Describe("Secrets never leak", func() {
 	})
 
 	It("keeps the values of a NairiSecretSet and of a template out of logs, Events, status, children and metrics", func() {
-		ns, vault := newNamespace(), sim.NewVault()
+		ns, vault := newNamespace(), grantedVault()
 		first, second, password, rotated := canary("set-a-"), canary("set-b-"), canary("pw-"), canary("pw2-")
 		env := createSecretData(ns, "env", map[string]string{"FIRST": first, "SECOND": second})
 		app := createSecretData(ns, "app", map[string]string{"username": "u", "password": password, "host": "h", "dbname": "d"})

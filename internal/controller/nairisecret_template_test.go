@@ -72,7 +72,7 @@ var _ = Describe("Composing a value with spec.template", func() {
 	var app *corev1.Secret
 
 	BeforeEach(func() {
-		ns, vault = newNamespace(), sim.NewVault()
+		ns, vault = newNamespace(), grantedVault()
 		app = createSecretData(ns, "app", map[string]string{"username": "shop", "password": "p@ss:/?#word",
 			"host": "db-rw.shop.svc", "dbname": "shop", "unrelated": "u1"})
 	})

@@ -123,7 +123,7 @@ var _ = Describe("Keeping a whole Secret with a NairiSecretSet", func() {
 	)
 
 	BeforeEach(func() {
-		ns, vault = newNamespace(), sim.NewVault()
+		ns, vault = newNamespace(), grantedVault()
 		env = createSecretData(ns, "app-env", fiveKeys)
 		set = newSet(ns, "app-env", vault, "app-env")
 	})
@@ -292,7 +292,7 @@ var _ = Describe("Keeping a whole Secret with a NairiSecretSet", func() {
 var _ = Describe("Env keys of a NairiSecretSet", func() {
 	DescribeTable("maps keys to env keys",
 		func(data map[string]string, mutate func(*secretsv1alpha1.NairiSecretSet), wantEnvKeys []string, invalid []string) {
-			ns, vault := newNamespace(), sim.NewVault()
+			ns, vault := newNamespace(), grantedVault()
 			createSecretData(ns, "env", data)
 			set := newSet(ns, "env", vault, "env")
 			mutate(set)
@@ -352,7 +352,7 @@ var _ = Describe("Env keys of a NairiSecretSet", func() {
 	)
 
 	It("names children deterministically, with a hash where names could meet", func() {
-		ns, vault := newNamespace(), sim.NewVault()
+		ns, vault := newNamespace(), grantedVault()
 		createSecretData(ns, "env", map[string]string{"FOO": "1", "foo": "2", "BAR_": "3"})
 		set := newSet(ns, "names", vault, "env")
 		Expect(k8sClient.Create(ctx, set)).To(Succeed())
@@ -364,7 +364,7 @@ var _ = Describe("Env keys of a NairiSecretSet", func() {
 	})
 
 	It("never takes over a NairiSecret it does not manage", func() {
-		ns, vault := newNamespace(), sim.NewVault()
+		ns, vault := newNamespace(), grantedVault()
 		createSecretData(ns, "env", map[string]string{"A": "1", "B": "2"})
 		mine := newNairiSecret(ns, "taken-a", sim.NewVault(), "MINE")
 		mine.Spec.SecretRef = secretsv1alpha1.SourceSecretRef{Name: "env", Key: "A"}
