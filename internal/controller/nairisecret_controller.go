@@ -392,13 +392,13 @@ func Setup(mgr ctrl.Manager, o Options) (*NairiSecretReconciler, error) {
 		return nil, err
 	}
 	vaults := &NairiVaultReconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("nairi-secrets-operator"),
-		Credentials: r.Credentials, OperatorNamespace: o.OperatorNamespace}
+		Credentials: r.Credentials, OperatorNamespace: o.OperatorNamespace, Metrics: r.Metrics}
 	if err := vaults.SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("set up the NairiVault controller: %w", err)
 	}
 	// NairiSecretSets (DESIGN.md §2.3) manage NairiSecrets, which the reconciler above syncs.
 	sets := &NairiSecretSetReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
-		Recorder: mgr.GetEventRecorder("nairi-secrets-operator")}
+		Recorder: mgr.GetEventRecorder("nairi-secrets-operator"), Metrics: r.Metrics}
 	if err := sets.SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("set up the NairiSecretSet controller: %w", err)
 	}

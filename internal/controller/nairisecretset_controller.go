@@ -54,6 +54,8 @@ type NairiSecretSetReconciler struct {
 	// set is being deleted.
 	APIReader client.Reader
 	Recorder  recorder.EventRecorder
+	// Metrics exports each set's conditions; nil disables it.
+	Metrics *ObjectMetrics
 }
 
 // +kubebuilder:rbac:groups=secrets.nairi.ai,resources=nairisecretsets,verbs=get;list;watch;update;patch
@@ -66,6 +68,9 @@ type NairiSecretSetReconciler struct {
 func (r *NairiSecretSetReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, err error) {
 	set := &secretsv1alpha1.NairiSecretSet{}
 	if err := r.Get(ctx, req.NamespacedName, set); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.Metrics.ForgetObject(KindNairiSecretSet, req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	base := set.DeepCopy()
@@ -183,6 +188,7 @@ func (r *NairiSecretSetReconciler) addFinalizer(ctx context.Context, set *secret
 
 // patchStatus writes the status if it changed, as a merge patch of the status alone.
 func (r *NairiSecretSetReconciler) patchStatus(ctx context.Context, base, set *secretsv1alpha1.NairiSecretSet) error {
+	r.Metrics.ObserveConditions(KindNairiSecretSet, client.ObjectKeyFromObject(set), set.Status.Conditions)
 	if equality.Semantic.DeepEqual(base.Status, set.Status) {
 		return nil
 	}

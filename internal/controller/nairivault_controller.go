@@ -51,6 +51,8 @@ type NairiVaultReconciler struct {
 	Credentials *Credentials
 	// OperatorNamespace holds the API-key Secrets NairiVaults name.
 	OperatorNamespace string
+	// Metrics exports each NairiVault's conditions; nil disables it.
+	Metrics *ObjectMetrics
 
 	// verified remembers, per NairiVault, the generation and key last verified, so that
 	// a resync, a restart or an unrelated Secret event makes no call.
@@ -73,6 +75,7 @@ func (r *NairiVaultReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.verified.Delete(req.Name)
+			r.Metrics.ForgetObject(KindNairiVault, req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -181,6 +184,7 @@ func setVaultCondition(obj *secretsv1alpha1.NairiVault, typ string, status metav
 
 // patchStatus writes the status if it changed, with its own short timeout.
 func (r *NairiVaultReconciler) patchStatus(ctx context.Context, base, obj *secretsv1alpha1.NairiVault) error {
+	r.Metrics.ObserveConditions(KindNairiVault, client.ObjectKeyFromObject(obj), obj.Status.Conditions)
 	if equality.Semantic.DeepEqual(base.Status, obj.Status) {
 		return nil
 	}

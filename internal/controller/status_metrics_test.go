@@ -95,4 +95,28 @@ var _ = Describe("Per-object status metric", func() {
 		Eventually(func() []string { return append(conditions(), lastSynced()...) }, timeout).Should(BeEmpty())
 		Consistently(conditions, quiet).Should(BeEmpty(), "a late reconcile must not bring the object back")
 	})
+
+	It("follows a NairiVault from verification to deletion", func() {
+		nv := grantVault(sim.NewVault(), func(v *secretsv1alpha1.NairiVault) { v.Spec.Namespaces = []string{"nobody"} })
+		conditions := func() []string { return seriesOf("nairi_secret_status_condition", nv) }
+		eventuallyVerified(nv)
+		Eventually(conditions, timeout).Should(Equal([]string{"NairiVault Ready=True Verified = 1"}))
+
+		Expect(k8sClient.Delete(ctx, nv)).To(Succeed())
+		Eventually(conditions, timeout).Should(BeEmpty())
+	})
+
+	It("follows a NairiSecretSet from Synced to deletion, with its children", func() {
+		ns, vault := newNamespace(), grantedVault()
+		createSecretData(ns, "env", map[string]string{"ONE": "1", "TWO": "2"})
+		set := newSet(ns, "metric", vault, "env")
+		conditions := func() []string { return seriesOf("nairi_secret_status_condition", set) }
+		Expect(k8sClient.Create(ctx, set)).To(Succeed())
+		eventuallySetReason(set, secretsv1alpha1.ReasonSynced, 2, 2)
+		Eventually(conditions, timeout).Should(Equal([]string{"NairiSecretSet Ready=True Synced = 1"}))
+
+		Expect(k8sClient.Delete(ctx, set)).To(Succeed())
+		Eventually(conditions, timeout).Should(BeEmpty())
+		Consistently(conditions, quiet).Should(BeEmpty(), "a late reconcile must not bring the set back")
+	})
 })
