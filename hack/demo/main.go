@@ -346,7 +346,8 @@ func (d *demo) showSet(ctx context.Context) error {
 	}
 	indent(out)
 	step("its children: kubectl get nsec -n %s -l secrets.nairi.ai/set=%s", demoNamespace, setSampleName)
-	if out, err = d.kubectl.Run("get", "nsec", "-n", demoNamespace, "-l", "secrets.nairi.ai/set="+setSampleName); err != nil {
+	out, err = d.kubectl.Run("get", "nsec", "-n", demoNamespace, "-l", "secrets.nairi.ai/set="+setSampleName)
+	if err != nil {
 		return err
 	}
 	indent(out)

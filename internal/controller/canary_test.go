@@ -135,7 +135,7 @@ var _ = Describe("Secrets never leak", func() {
 		Expect(k8sClient.Create(ctx, set)).To(Succeed())
 		eventuallySetReason(set, secretsv1alpha1.ReasonSynced, 2, 2)
 		patchSecretData(env, map[string]*string{"SECOND": new(rotated)})
-		Eventually(func() string { return vaultValue(ptrTo(children(set)["SECOND"])) }, timeout).Should(Equal(rotated))
+		Eventually(func() string { return vaultValue(new(children(set)["SECOND"])) }, timeout).Should(Equal(rotated))
 
 		By("a template, rendered, then failing in a way that quotes the value")
 		obj := templated(ns, vault, databaseURL)

@@ -58,7 +58,7 @@ func TestChildNamesAreValidDeterministicAndDistinct(t *testing.T) {
 func TestPlanChildren(t *testing.T) {
 	set := &secretsv1alpha1.NairiSecretSet{ObjectMeta: metav1.ObjectMeta{Name: "s"}}
 	p := planChildren(set, []string{"tls.crt", "a-b", "a.b", "1x", "NAIRI_K", "ok"})
-	var envKeys []string
+	envKeys := make([]string, 0, len(p.children))
 	for _, c := range p.children {
 		envKeys = append(envKeys, c.envKey+"="+c.key)
 	}

@@ -273,9 +273,9 @@ func newNamespace() string {
 }
 
 // newLabelledNamespace creates a namespace with labels, for grants by namespaceSelector.
-func newLabelledNamespace(labels map[string]string) string {
+func newLabelledNamespace(nsLabels map[string]string) string {
 	nsCount++
 	name := fmt.Sprintf("spec-%d-%d", GinkgoParallelProcess(), nsCount)
-	Expect(k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}})).To(Succeed())
+	Expect(k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: nsLabels}})).To(Succeed())
 	return name
 }

@@ -100,7 +100,8 @@ func main() {
 	render := flag.Bool("render", false, "only rewrite the report from the existing results file")
 	ldflags := flag.String("ldflags", "", "the -ldflags both managers were built with, for the report "+
 		"(a -trimpath build does not record them)")
-	onlySet := flag.Bool("only-set", false, "run only the NairiSecretSet scenario (write the results elsewhere with -json and -doc)")
+	onlySet := flag.Bool("only-set", false,
+		"run only the NairiSecretSet scenario (write the results elsewhere with -json and -doc)")
 	flag.Parse()
 	if *jsonOut == "" {
 		*jsonOut = map[bool]string{false: "test/bench/results.json", true: "bin/bench-quick/results.json"}[*quick]
@@ -325,7 +326,8 @@ func (b *bench) run(ctx context.Context, res *Results, dir string) error {
 		memCounts = memCounts[:len(memCounts)-1]
 	}
 	if b.memoryMax < 10000 {
-		res.Notes["memory"] = fmt.Sprintf("this run stopped at %d unrelated Secrets (-memory-max)", memCounts[len(memCounts)-1])
+		res.Notes["memory"] = fmt.Sprintf("this run stopped at %d unrelated Secrets (-memory-max)",
+			memCounts[len(memCounts)-1])
 	}
 	if b.quick {
 		memCounts, memSettle = []int{0, 300}, 2*time.Second

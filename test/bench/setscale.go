@@ -167,7 +167,8 @@ func setScaleSection(res *Results) string {
 	}
 	out := "## 9. A NairiSecretSet at scale\n\n" +
 		"One Secret of N keys and one NairiSecretSet over it (its own namespace, simulator and manager, " +
-		fmt.Sprintf("%d ms simulator latency, default flags); the clock runs from the set's create to the set ", s.LatencyMs) +
+		fmt.Sprintf("%d ms simulator latency, default flags); the clock runs from the set's create to the set ",
+			s.LatencyMs) +
 		"reporting every key Ready. Then one key of the Secret changes, and every call in the next 3 s counts.\n\n" +
 		row("keys", "set Ready (s)", "API calls to Ready", "= N POSTs", "one key changed: calls", "= 1 PATCH",
 			"change → PATCH (ms)") +

@@ -124,7 +124,7 @@ var _ = Describe("The operator on a real node", Ordered, func() {
 		DeferCleanup(func() {
 			run("delete", "deployment", deploymentName+"-standby", "-n", operatorNS, "--wait=true", "--timeout=2m")
 		})
-		var leader, standby corev1.Pod
+		var leader corev1.Pod
 		pods := append(operatorPods(managerSelector), operatorPods("control-plane=controller-manager-standby")...)
 		Expect(pods).To(HaveLen(2))
 		Eventually(func() int {
@@ -136,9 +136,9 @@ var _ = Describe("The operator on a real node", Ordered, func() {
 			}
 			return leaders
 		}).Should(Equal(1), "one of the two leads")
-		leader, standby = pods[0], pods[1]
-		if ok, _ := acquired.Match(managerLog(standby)()); ok {
-			leader, standby = standby, leader
+		leader = pods[0]
+		if ok, _ := acquired.Match(managerLog(pods[1])()); ok {
+			leader = pods[1]
 		}
 
 		const n = 200
@@ -156,7 +156,9 @@ var _ = Describe("The operator on a real node", Ordered, func() {
 		// replica other than the deleted leader took over, and (below) no duplicate POST.
 		Eventually(func() []string {
 			var took []string
-			for _, p := range append(operatorPods(managerSelector), operatorPods("control-plane=controller-manager-standby")...) {
+			survivors := append(operatorPods(managerSelector),
+				operatorPods("control-plane=controller-manager-standby")...)
+			for _, p := range survivors {
 				if ok, _ := acquired.Match(managerLog(p)()); ok && p.UID != leader.UID {
 					took = append(took, p.Name)
 				}

@@ -51,8 +51,10 @@ func TestGrantsFollowTheRenderedRBACInBothModes(t *testing.T) {
 		{"cluster: Secrets anywhere", cluster, watchSecrets("billing"), false},
 		{"NairiSecret status patch", namespaced, Permission{Verb: "patch", APIGroup: "secrets.nairi.ai",
 			Resource: "nairisecrets/status", Namespace: "shop"}, false},
-		{"a verb the chart does not grant", cluster, Permission{Verb: "delete", Resource: "secrets", Namespace: "shop"}, true},
-		{"a resource the chart does not grant", cluster, Permission{Verb: "get", Resource: "configmaps", Namespace: "shop"}, true},
+		{"a verb the chart does not grant", cluster,
+			Permission{Verb: "delete", Resource: "secrets", Namespace: "shop"}, true},
+		{"a resource the chart does not grant", cluster,
+			Permission{Verb: "get", Resource: "configmaps", Namespace: "shop"}, true},
 		{"the lease outside the operator's namespace", cluster, Permission{Verb: "get",
 			APIGroup: "coordination.k8s.io", Resource: "leases", Namespace: "shop"}, true},
 	}
@@ -77,7 +79,7 @@ func TestGrantsFollowTheRenderedRBACInBothModes(t *testing.T) {
 
 func TestReadAuditKeepsOneEventPerRequestAndTheRefusals(t *testing.T) {
 	log := filepath.Join(t.TempDir(), "audit.log")
-	lines := []string{
+	lines := []string{ //nolint:lll // audit events exactly as kube-apiserver writes them, one per line
 		`{"auditID":"a","stage":"ResponseStarted","verb":"watch","requestURI":"/api/v1/namespaces/shop/secrets?watch=true","user":{"username":"sa"},"objectRef":{"resource":"secrets","namespace":"shop","apiVersion":"v1"},"responseStatus":{"code":200}}`,
 		`{"auditID":"a","stage":"ResponseComplete","verb":"watch","requestURI":"/api/v1/namespaces/shop/secrets?watch=true","user":{"username":"sa"},"objectRef":{"resource":"secrets","namespace":"shop","apiVersion":"v1"},"responseStatus":{"code":200}}`,
 		`{"auditID":"b","stage":"ResponseComplete","verb":"get","requestURI":"/api/v1/namespaces/billing/secrets/x","user":{"username":"sa"},"objectRef":{"resource":"secrets","namespace":"billing","name":"x","apiVersion":"v1"},"responseStatus":{"code":403}}`,
